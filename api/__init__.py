@@ -1,0 +1,1 @@
+"""The helixmap HTTP API (FastAPI): search, profiles, networks, regions, maps."""

@@ -1,0 +1,239 @@
+"""The `helixmap` command line: import, stats, serve, quickstart, map.
+
+Errors print one clear line and exit 1 (bad input, failed import, store unavailable); usage errors
+exit 2; success exits 0.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Callable, Iterator, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from ecosystem.config import Settings, load_settings
+from ecosystem.errors import HelixmapError
+from ecosystem.store import GraphStore, ImportBatch, ImportReport, open_store
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="helixmap: map quadruple-helix collaboration (government, academia, industry, "
+                       "civil society) across cities and the countryside, from real open data.")
+import_app = typer.Typer(no_args_is_help=True, help="Import open data into the store.")
+app.add_typer(import_app, name="import")
+
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+out = Console(highlight=False)
+
+
+class _State:
+    settings: Settings
+
+
+state = _State()
+
+
+@app.callback()
+def _main(store: Optional[str] = typer.Option(None, "--store", envvar="HELIXMAP_STORE",
+                                              help="Store URL (default sqlite:///helixmap.db)."),
+          cache_dir: Optional[Path] = typer.Option(None, "--cache-dir", help="Download cache folder.")) -> None:
+    state.settings = load_settings(store=store, cache_dir=cache_dir)
+
+
+@contextmanager
+def _progress() -> Iterator[Progress]:
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=err, transient=True) as progress:
+        yield progress
+
+
+def _fail(message: str, code: int = 1) -> None:
+    err.print(f"[bold red]error:[/] {message}", soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def _run(action: Callable[[], Any]) -> Any:
+    """Run an action, translating helixmap errors into one line and exit code 1."""
+    try:
+        return action()
+    except HelixmapError as exc:
+        _fail(str(exc))
+    except KeyboardInterrupt:
+        _fail("interrupted; the store is unchanged by the unfinished import")
+
+
+def _open() -> GraphStore:
+    return open_store(state.settings.store, state.settings)
+
+
+def _apply(store: GraphStore, batch: ImportBatch, progress: Progress) -> ImportReport:
+    task = progress.add_task(f"writing {batch.size():,} records", total=None)
+    report = store.apply(batch, progress)
+    progress.remove_task(task)
+    return report
+
+
+def _print_report(report: ImportReport) -> None:
+    parts = [f"{n:,} {what}" for what, n in (("organisations", report.organisations), ("projects", report.projects),
+                                             ("participations", report.participations), ("regions", report.regions),
+                                             ("municipalities", report.municipalities),
+                                             ("postcodes", report.postcodes)) if n]
+    err.print(f"imported {', '.join(parts) or 'nothing'}; {report.changed:,} rows changed in the store")
+    if report.unlocated:
+        reasons = ", ".join(f"{n:,} {why}" for why, n in sorted(report.unlocated.items(), key=lambda kv: -kv[1]))
+        err.print(f"not placed in a NUTS3 region: {reasons}")
+    if report.warnings:
+        err.print(f"{len(report.warnings):,} warnings (rows skipped or fields ignored); first ones:")
+        for w in report.warnings[:5]:
+            err.print(f"  - {w}")
+
+
+@import_app.command("cordis")
+def import_cordis(paths: list[str] = typer.Argument(..., help="organization/project/topics CSV or JSON, zips, "
+                                                               "directories or URLs")) -> None:
+    """Import CORDIS project participations."""
+    from importers.cordis import read_cordis
+
+    def action() -> None:
+        store = _open()
+        with _progress() as progress:
+            batch = read_cordis(paths, cache_dir=state.settings.cache_dir, progress=progress)
+            report = _apply(store, batch, progress)
+        _print_report(report)
+        store.close()
+    _run(action)
+
+
+@import_app.command("regions")
+def import_regions(paths: list[str] = typer.Argument(..., help="NUTS typology, names, GeoJSON, LAU, postcode "
+                                                               "and converter files, directories or URLs")) -> None:
+    """Import Eurostat/GISCO regions: NUTS, urban-rural types, municipalities, postcodes."""
+    from importers.eurostat import read_regions
+
+    def action() -> None:
+        store = _open()
+        with _progress() as progress:
+            batch = read_regions(paths, cache_dir=state.settings.cache_dir, progress=progress)
+            report = _apply(store, batch, progress)
+        _print_report(report)
+        store.close()
+    _run(action)
+
+
+@import_app.command("table")
+def import_table(path: Path = typer.Argument(..., help="CSV/TSV register or participation table"),
+                 mapping: Path = typer.Option(..., "--mapping", help="TOML file mapping columns to fields")) -> None:
+    """Import any register or participation table through a column mapping."""
+    from importers.table import read_table
+
+    def action() -> None:
+        store = _open()
+        with _progress() as progress:
+            task = progress.add_task(f"reading {path.name}", total=None)
+            batch = read_table(path, mapping, progress=lambda n: progress.update(task, completed=n))
+            progress.remove_task(task)
+            report = _apply(store, batch, progress)
+        _print_report(report)
+        store.close()
+    _run(action)
+
+
+@app.command()
+def stats(as_json: bool = typer.Option(False, "--json", help="Print one JSON object.")) -> None:
+    """Counts of organisations, projects, participations, collaborations, helices, urban-rural types."""
+    def action() -> None:
+        store = _open()
+        result = store.stats()
+        store.close()
+        if as_json:
+            print(json.dumps(result, sort_keys=True))
+            return
+        out.print(f"organisations   {result['organisations']:>10,}")
+        out.print(f"projects        {result['projects']:>10,}")
+        out.print(f"participations  {result['participations']:>10,}")
+        out.print(f"collaborations  {result['collaborations']:>10,}")
+        out.print("helix           " + ", ".join(f"{k} {v:,}" for k, v in result["helix"].items()))
+        out.print("urban-rural     " + ", ".join(f"{k} {v:,}" for k, v in result["urban_rural"].items()))
+    _run(action)
+
+
+@app.command()
+def serve(host: Optional[str] = typer.Option(None, help="Interface (default 127.0.0.1)."),
+          port: Optional[int] = typer.Option(None, help="Port (default 8000).")) -> None:
+    """Serve the HTTP API and the maps."""
+    def action() -> None:
+        import uvicorn
+
+        from api.app import create_app
+
+        settings = state.settings
+        application = create_app(settings)
+        err.print(f"serving {settings.store} on http://{host or settings.host}:{port or settings.port} "
+                  "(API docs at /docs, map at /maps/network)")
+        uvicorn.run(application, host=host or settings.host, port=port or settings.port, log_level="warning")
+    _run(action)
+
+
+@app.command("map")
+def write_map(out_file: Path = typer.Option(Path("helixmap-network.html"), "--out", help="HTML file to write."),
+              layout: str = typer.Option("geo", help="geo (positions from coordinates) or force."),
+              nuts: list[str] = typer.Option([], help="NUTS code of any level, or a country code (repeatable)."),
+              helix: list[str] = typer.Option([], help="Helix (repeatable)."),
+              urban_rural: list[str] = typer.Option([], "--urban-rural", help="urban, intermediate, rural."),
+              min_weight: int = typer.Option(1, "--min-weight", help="Minimum shared projects on a link.")) -> None:
+    """Write an interactive network map (works offline)."""
+    def action() -> None:
+        from ecosystem.graph import network_filter, render_map
+
+        if layout not in ("geo", "force"):
+            _fail("--layout must be geo or force", 2)
+        store = _open()
+        flt = network_filter(nuts=nuts, helix=helix, urban_rural=urban_rural, min_weight=min_weight)
+        html = render_map(store, flt, layout=layout, max_nodes=state.settings.map_max_nodes)
+        out_file.write_text(html, encoding="utf-8")
+        store.close()
+        err.print(f"wrote {out_file}")
+    _run(action)
+
+
+@app.command()
+def quickstart(countries: Optional[str] = typer.Option(None, help="Comma-separated country codes (default: all)."),
+               data_dir: Optional[Path] = typer.Option(None, "--data-dir", help="Local copies of the official files."),
+               serve_after: bool = typer.Option(True, "--serve/--no-serve", help="Serve the API and map after."),
+               port: Optional[int] = typer.Option(None, help="Port to serve on.")) -> None:
+    """Download the official open data (or read --data-dir), build the graph, serve it."""
+    from ecosystem.quickstart import run_quickstart
+
+    def action() -> None:
+        store = _open()
+        with _progress() as progress:
+            reports = run_quickstart(store, state.settings, data_dir=data_dir, countries=countries,
+                                     progress=progress)
+        for report in reports:
+            _print_report(report)
+        result = store.stats()
+        err.print(f"graph ready: {result['organisations']:,} organisations, {result['projects']:,} projects, "
+                  f"{result['collaborations']:,} collaborations in {state.settings.store}")
+        store.close()
+        if serve_after:
+            serve(host=None, port=port)
+    _run(action)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        app()
+    except SystemExit:
+        raise
+    except Exception as exc:  # last resort: one line, no traceback
+        err.print(f"[bold red]error:[/] unexpected {type(exc).__name__}: {exc}")
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

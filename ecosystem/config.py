@@ -1,0 +1,31 @@
+"""Configuration in one typed object, read once at the edge (environment variables or flags)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every setting names its environment variable (HELIXMAP_*, NEO4J_*)."""
+
+    model_config = SettingsConfigDict(env_prefix="HELIXMAP_", extra="ignore")
+
+    store: str = Field("sqlite:///helixmap.db", description="Store URL: sqlite:///FILE, neo4j://HOST:7687 or bolt://...")
+    cache_dir: Path = Field(Path.home() / ".cache" / "helixmap", description="Download cache")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    map_max_nodes: int = 1500
+    network_max_nodes: int = 2000
+    cypher_timeout_s: float = 10.0
+    cypher_max_rows: int = 1000
+    neo4j_username: str = Field("neo4j", validation_alias="NEO4J_USERNAME")
+    neo4j_password: str = Field("", validation_alias="NEO4J_PASSWORD")
+    neo4j_database: str = Field("neo4j", validation_alias="NEO4J_DATABASE")
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Settings from the environment, with explicit (non-None) overrides from flags."""
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})

@@ -1,0 +1,66 @@
+"""Region profiles: who is in a NUTS region, how they link inside and outside, across urban-rural types."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from ecosystem.errors import NotFoundError
+from ecosystem.graph import HELICES, URBAN_RURAL, collaboration_graph
+from ecosystem.store.common import nuts_prefix
+
+
+def in_region(node: dict[str, Any], code: str) -> bool:
+    """True when an organisation lies in a NUTS region of any level (or a country)."""
+    nuts3 = node.get("nuts3") or ""
+    if len(code) == 2:
+        return node.get("country") == code or nuts3.startswith(code)
+    return nuts3.startswith(code)
+
+
+def region_profile(store: Any, nuts: str) -> dict[str, Any]:
+    """Helix counts, organisations by urban-rural type, links inside and outside, the urban-rural link matrix."""
+    code = nuts_prefix(nuts)
+    region = store.region(code)
+    if region is None and not (len(code) == 2 and store.country_known(code)):
+        raise NotFoundError(f"unknown NUTS region {code!r}")
+    graph = collaboration_graph(store)
+    inside = {n for n, d in graph.nodes(data=True) if in_region(d, code)}
+    helix = Counter({h: 0 for h in HELICES})
+    urban_rural = Counter({u: 0 for u in URBAN_RURAL})
+    for n in inside:
+        helix[graph.nodes[n]["helix"]] += 1
+        urban_rural[graph.nodes[n]["urban_rural"]] += 1
+    links_inside = links_outside = weight_inside = weight_outside = 0
+    matrix: Counter[tuple[str, str]] = Counter()
+    helix_matrix: Counter[tuple[str, str]] = Counter()
+    partner_regions: Counter[str] = Counter()
+    for a in inside:
+        for b, data in graph[a].items():
+            if b in inside:
+                if a > b:
+                    continue
+                links_inside += 1
+                weight_inside += data["weight"]
+            else:
+                links_outside += 1
+                weight_outside += data["weight"]
+                partner_regions[graph.nodes[b].get("nuts3") or graph.nodes[b].get("country") or "unknown"] += 1
+            ua, ub = sorted((graph.nodes[a]["urban_rural"], graph.nodes[b]["urban_rural"]))
+            matrix[(ua, ub)] += 1
+            ha, hb = sorted((graph.nodes[a]["helix"], graph.nodes[b]["helix"]))
+            helix_matrix[(ha, hb)] += 1
+    return {
+        "nuts": code,
+        "level": region["level"] if region else 0,
+        "name": region.get("name") if region else None,
+        "urban_rural": region.get("urban_rural") if region else None,
+        "organisations": len(inside),
+        "helix": dict(helix),
+        "organisations_by_urban_rural": dict(urban_rural),
+        "links": {"inside": links_inside, "outside": links_outside,
+                  "weight_inside": weight_inside, "weight_outside": weight_outside},
+        "urban_rural_links": [{"a": a, "b": b, "links": n} for (a, b), n in sorted(matrix.items())],
+        "helix_links": [{"a": a, "b": b, "links": n} for (a, b), n in sorted(helix_matrix.items())],
+        "top_partner_regions": [{"region": r, "links": n} for r, n in partner_regions.most_common(10)],
+    }

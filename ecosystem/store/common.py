@@ -1,0 +1,54 @@
+"""Small pieces both stores share: name indexing, NUTS filters, reasons a place is unknown."""
+
+from __future__ import annotations
+
+import re
+
+from ecosystem.models import Organisation
+from ecosystem.text import fold
+
+COUNTRY_ALIASES = {"GR": "EL", "GB": "UK"}
+NUTS_PATTERN = re.compile(r"^[A-Z]{2}[A-Z0-9]{0,3}$")
+
+
+def nuts_prefix(code: str) -> str:
+    """A NUTS code of any level (or a country code), upper-cased, with ISO aliases mapped (GR -> EL)."""
+    code = code.strip().upper()
+    if code[:2] in COUNTRY_ALIASES:
+        code = COUNTRY_ALIASES[code[:2]] + code[2:]
+    return code
+
+
+def is_nuts_code(code: str) -> bool:
+    return bool(NUTS_PATTERN.match(nuts_prefix(code)))
+
+
+def name_index_text(org: Organisation) -> str:
+    """Every name of an organisation, as written and folded (KØBENHAVNS -> kobenhavns), for full-text search."""
+    names = [org.name, *(org.names or [])]
+    if org.short_name:
+        names.append(org.short_name)
+    names += list(org.identifiers.values())
+    folded = [fold(n) for n in names]
+    return " | ".join(dict.fromkeys([*names, *folded]))
+
+
+def fts_query(q: str) -> str | None:
+    """A safe FTS5 query from free text: every folded word must match, as a prefix."""
+    words = [w for w in fold(q).split() if w]
+    if not words:
+        return None
+    return " ".join('"' + w.replace('"', '') + '"*' for w in words[:12])
+
+
+def unlocated_reason(org: Organisation, *, regions_loaded: bool) -> str:
+    """Why an organisation has no NUTS3 region, in a few words."""
+    if not regions_loaded:
+        return "no regions imported yet"
+    loc = org.location
+    if not (loc.nuts_code or loc.postcode or loc.lat is not None or loc.city):
+        return "no location in the source" if loc.country or org.country else "no country or location"
+    for note in loc.notes:
+        if "outside" in note or "no NUTS" in note:
+            return "country outside NUTS"
+    return "location given but not matched"

@@ -1,0 +1,532 @@
+"""The embedded store: one SQLite file, WAL mode, one transaction per import."""
+
+from __future__ import annotations
+
+import gc
+import json
+import sqlite3
+import threading
+from contextlib import contextmanager
+from importlib import resources
+from pathlib import Path
+from typing import Any, Iterator
+
+from ecosystem.errors import StoreUnavailableError
+from ecosystem.merge import merge_organisation, merge_project, stronger_role
+from ecosystem.models import Municipality, Organisation, Project, Region
+from ecosystem.store.base import (HELIX_KEYS, URBAN_RURAL_KEYS, ImportBatch, ImportReport,
+                                  NetworkFilter)
+from ecosystem.store.common import (COUNTRY_ALIASES, fts_query, name_index_text, nuts_prefix,
+                                    unlocated_reason)
+
+BATCH = 5000
+
+
+@contextmanager
+def _no_gc() -> Iterator[None]:
+    """Bulk loads allocate millions of small objects: the cyclic GC would rescan them over and over."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _chunks(items: list[Any], size: int = 900) -> Iterator[list[Any]]:
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
+
+
+class SQLiteStore:
+    """`GraphStore` on SQLite: zero set-up, one file (`sqlite:///helixmap.db`)."""
+
+    def __init__(self, path: str | Path, *, uri: str | None = None) -> None:
+        self.path = str(path)
+        self.uri = uri or f"sqlite:///{self.path}"
+        self._local = threading.local()
+        try:
+            conn = self._conn()
+            schema = resources.files("ecosystem.store").joinpath("sqlite_schema.sql").read_text()
+            conn.executescript(schema)
+            conn.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('data_version', '0')")
+            conn.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('regions_version', '0')")
+            conn.commit()
+        except sqlite3.Error as exc:
+            raise StoreUnavailableError(f"cannot open the SQLite store {self.path}: {exc}") from exc
+
+    # -- connections -----------------------------------------------------------------------------
+    def _conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None,
+                                   check_same_thread=False)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA foreign_keys=OFF")
+            conn.execute("PRAGMA temp_store=MEMORY")
+            conn.execute("PRAGMA cache_size=-200000")
+            self._local.conn = conn
+        return conn
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        conn = self._conn()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        else:
+            conn.execute("COMMIT")
+
+    def _meta(self, key: str) -> str:
+        row = self._conn().execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return row[0] if row else "0"
+
+    def data_version(self) -> str:
+        return self._meta("data_version")
+
+    # -- writing ---------------------------------------------------------------------------------
+    def apply(self, batch: ImportBatch, progress: Any = None) -> ImportReport:
+        report = ImportReport(label=batch.label, warnings=list(batch.warnings))
+        with _no_gc(), self._transaction() as conn:
+            changes0 = conn.total_changes
+            regions_changed = self._write_regions(conn, batch, report)
+            current = self._write_organisations(conn, batch.organisations, report, progress)
+            self._write_projects(conn, batch.projects, report)
+            participations_changed = self._write_participations(conn, batch, report, progress)
+            relocate_all = regions_changed
+            self._relocate(conn, None if relocate_all else current, report, progress)
+            if participations_changed or (batch.projects and report.changed):
+                self._rebuild_collaborations(conn)
+            changed = conn.total_changes - changes0
+            report.changed = changed
+            if changed:
+                conn.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key='data_version'")
+                if regions_changed:
+                    conn.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key='regions_version'")
+        return report
+
+    def _write_regions(self, conn: sqlite3.Connection, batch: ImportBatch, report: ImportReport) -> bool:
+        if not batch.touches_regions():
+            return False
+        before = conn.total_changes
+        existing: dict[str, Region] = {}
+        ids = [r.nuts_id for r in batch.regions] + [n for n, _ in batch.region_names]
+        for chunk in _chunks(ids):
+            marks = ",".join("?" * len(chunk))
+            for nuts_id, doc in conn.execute(f"SELECT nuts_id, doc FROM regions WHERE nuts_id IN ({marks})", chunk):
+                existing[nuts_id] = Region.model_validate_json(doc)
+        rows = []
+        for region in batch.regions:
+            old = existing.get(region.nuts_id)
+            if old is not None and old.name and not region.name:
+                region = region.model_copy(update={"name": old.name})
+            existing[region.nuts_id] = region
+            rows.append(region)
+        for nuts_id, name in batch.region_names:
+            old = existing.get(nuts_id)
+            if old is None:
+                level = max(0, len(nuts_id) - 2)
+                if level > 3:
+                    continue
+                old = Region(nuts_id=nuts_id, level=level, country=nuts_id[:2],
+                             parent=nuts_id[:-1] if level else None)
+            if old.name != name:
+                old = old.model_copy(update={"name": name})
+                existing[nuts_id] = old
+                rows.append(old)
+        conn.executemany(
+            "INSERT INTO regions(nuts_id, level, country, parent, urban_rural, doc) VALUES (?,?,?,?,?,?) "
+            "ON CONFLICT(nuts_id) DO UPDATE SET level=excluded.level, country=excluded.country, "
+            "parent=excluded.parent, urban_rural=excluded.urban_rural, doc=excluded.doc "
+            "WHERE doc IS NOT excluded.doc",
+            [(r.nuts_id, r.level, r.country, r.parent, r.urban_rural.value, r.model_dump_json()) for r in rows])
+        conn.executemany(
+            "INSERT INTO region_shapes(nuts_id, level, geometry) VALUES (?,?,?) ON CONFLICT(nuts_id) DO UPDATE "
+            "SET level=excluded.level, geometry=excluded.geometry WHERE geometry IS NOT excluded.geometry",
+            [(s.nuts_id, s.level, json.dumps(s.geometry, separators=(",", ":"))) for s in batch.shapes])
+        conn.executemany(
+            "INSERT INTO municipalities(country, lau_code, nuts3, degurba, doc) VALUES (?,?,?,?,?) "
+            "ON CONFLICT(country, lau_code) DO UPDATE SET nuts3=excluded.nuts3, degurba=excluded.degurba, "
+            "doc=excluded.doc WHERE doc IS NOT excluded.doc",
+            [(m.country, m.lau_code, m.nuts3, m.degurba.value if m.degurba else None, m.model_dump_json())
+             for m in batch.municipalities])
+        for chunk in _chunks(batch.postcodes, BATCH):
+            conn.executemany(
+                "INSERT INTO postcodes(country, postcode, nuts3, version) VALUES (?,?,?,?) "
+                "ON CONFLICT(country, postcode) DO UPDATE SET nuts3=excluded.nuts3, version=excluded.version "
+                "WHERE nuts3 IS NOT excluded.nuts3 OR version IS NOT excluded.version", chunk)
+        conn.executemany(
+            "INSERT INTO nuts_conversions(from_version, from_code, to_version, to_code, weight) VALUES (?,?,?,?,?) "
+            "ON CONFLICT DO UPDATE SET weight=excluded.weight WHERE weight IS NOT excluded.weight",
+            [(c.from_version, c.from_code, c.to_version, c.to_code, c.weight) for c in batch.conversions])
+        report.regions = len(batch.regions) + len(batch.region_names) + len(batch.shapes)
+        report.municipalities = len(batch.municipalities)
+        report.postcodes = len(batch.postcodes)
+        return conn.total_changes > before
+
+    def _load_orgs(self, conn: sqlite3.Connection, ids: list[str]) -> dict[str, Organisation]:
+        found: dict[str, Organisation] = {}
+        for chunk in _chunks(ids):
+            marks = ",".join("?" * len(chunk))
+            for oid, doc in conn.execute(f"SELECT id, doc FROM organisations WHERE id IN ({marks})", chunk):
+                found[oid] = Organisation.model_validate_json(doc)
+        return found
+
+    def _save_orgs(self, conn: sqlite3.Connection, orgs: list[Organisation]) -> None:
+        rows = []
+        for o in orgs:
+            loc = o.location
+            rows.append((o.id, o.name, o.country, o.helix.value.value, o.helix.confidence, loc.nuts3,
+                         loc.urban_rural.value, loc.degurba.value if loc.degurba else None, loc.lat, loc.lon,
+                         loc.city, o.model_dump_json()))
+        conn.executemany(
+            "INSERT INTO organisations(id, name, country, helix, helix_confidence, nuts3, urban_rural, degurba,"
+            " lat, lon, city, doc) VALUES (?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET "
+            "name=excluded.name, country=excluded.country, helix=excluded.helix, "
+            "helix_confidence=excluded.helix_confidence, nuts3=excluded.nuts3, urban_rural=excluded.urban_rural, "
+            "degurba=excluded.degurba, lat=excluded.lat, lon=excluded.lon, city=excluded.city, doc=excluded.doc",
+            rows)
+        ids = [o.id for o in orgs]
+        for chunk in _chunks(ids):
+            marks = ",".join("?" * len(chunk))
+            conn.execute(f"DELETE FROM organisation_names WHERE id IN ({marks})", chunk)
+        conn.executemany("INSERT INTO organisation_names(id, text) VALUES (?, ?)",
+                         [(o.id, name_index_text(o)) for o in orgs])
+
+    def _write_organisations(self, conn: sqlite3.Connection, orgs: list[Organisation],
+                             report: ImportReport, progress: Any) -> dict[str, Organisation]:
+        """Merge and write organisations; returns the stored state of every organisation in the batch."""
+        report.organisations = len(orgs)
+        if not orgs:
+            return {}
+        existing = self._load_orgs(conn, [o.id for o in orgs])
+        current: dict[str, Organisation] = {}
+        changed: list[Organisation] = []
+        for org in orgs:
+            old = existing.get(org.id)
+            merged = merge_organisation(old, org)
+            if old is None or merged != old:
+                changed.append(merged)
+                current[org.id] = merged
+            else:
+                current[org.id] = old
+        for chunk in _chunks(changed, BATCH):
+            self._save_orgs(conn, chunk)
+        return current
+
+    def _write_projects(self, conn: sqlite3.Connection, projects: list[Project], report: ImportReport) -> None:
+        report.projects = len(projects)
+        if not projects:
+            return
+        existing: dict[str, Project] = {}
+        for chunk in _chunks([p.id for p in projects]):
+            marks = ",".join("?" * len(chunk))
+            for pid, doc in conn.execute(f"SELECT id, doc FROM projects WHERE id IN ({marks})", chunk):
+                existing[pid] = Project.model_validate_json(doc)
+        rows = []
+        for project in projects:
+            old = existing.get(project.id)
+            merged = merge_project(old, project)
+            if old is None or merged != old:
+                rows.append((merged.id, merged.acronym, merged.start_year, merged.end_year,
+                             merged.model_dump_json()))
+        conn.executemany(
+            "INSERT INTO projects(id, acronym, start_year, end_year, doc) VALUES (?,?,?,?,?) "
+            "ON CONFLICT(id) DO UPDATE SET acronym=excluded.acronym, start_year=excluded.start_year, "
+            "end_year=excluded.end_year, doc=excluded.doc", rows)
+
+    def _write_participations(self, conn: sqlite3.Connection, batch: ImportBatch, report: ImportReport,
+                              progress: Any) -> bool:
+        report.participations = len(batch.participations)
+        if not batch.participations:
+            return False
+        before = conn.total_changes
+        # a project or organisation only named by a participation still gets a node
+        known_projects = {p.id for p in batch.projects}
+        missing = sorted({p.project_id for p in batch.participations} - known_projects)
+        conn.executemany("INSERT OR IGNORE INTO projects(id, doc) VALUES (?, ?)",
+                         [(pid, Project(id=pid).model_dump_json()) for pid in missing])
+        existing: dict[tuple[str, str], str | None] = {}
+        pids = sorted({p.project_id for p in batch.participations})
+        for chunk in _chunks(pids):
+            marks = ",".join("?" * len(chunk))
+            for pid, oid, role in conn.execute(
+                    f"SELECT project_id, organisation_id, role FROM participations WHERE project_id IN ({marks})",
+                    chunk):
+                existing[(pid, oid)] = role
+        rows = []
+        for p in batch.participations:
+            role = stronger_role(existing.get((p.project_id, p.organisation_id)), p.role)
+            rows.append((p.project_id, p.organisation_id, role, p.ec_contribution, p.source.model_dump_json()))
+        for chunk in _chunks(rows, BATCH):
+            conn.executemany(
+                "INSERT INTO participations(project_id, organisation_id, role, ec_contribution, source) "
+                "VALUES (?,?,?,?,?) ON CONFLICT(project_id, organisation_id) DO UPDATE SET role=excluded.role, "
+                "ec_contribution=coalesce(excluded.ec_contribution, ec_contribution), source=excluded.source "
+                "WHERE role IS NOT excluded.role OR (excluded.ec_contribution IS NOT NULL AND "
+                "ec_contribution IS NOT excluded.ec_contribution) OR source IS NOT excluded.source", chunk)
+        return conn.total_changes > before
+
+    def _rebuild_collaborations(self, conn: sqlite3.Connection) -> None:
+        """Materialise the organisation-organisation projection: weight = shared projects."""
+        conn.execute("DELETE FROM collaborations")
+        conn.execute(
+            "INSERT INTO collaborations(a, b, weight, funding, first_year, last_year) "
+            "SELECT x.organisation_id, y.organisation_id, count(*), "
+            "sum(coalesce(x.ec_contribution, 0) + coalesce(y.ec_contribution, 0)), "
+            "min(p.start_year), max(coalesce(p.end_year, p.start_year)) "
+            "FROM participations x JOIN participations y "
+            "ON x.project_id = y.project_id AND x.organisation_id < y.organisation_id "
+            "LEFT JOIN projects p ON p.id = x.project_id "
+            "GROUP BY x.organisation_id, y.organisation_id")
+
+    # -- locations -------------------------------------------------------------------------------
+    def _resolver(self, conn: sqlite3.Connection) -> Any:
+        from ecosystem.location import LocationResolver
+        from importers.regions import NutsConversion, RegionShape
+
+        regions = [Region.model_validate_json(d) for (d,) in conn.execute("SELECT doc FROM regions")]
+        shapes = [RegionShape(nuts_id=n, level=lv, geometry=json.loads(g))
+                  for n, lv, g in conn.execute("SELECT nuts_id, level, geometry FROM region_shapes WHERE level=3")]
+        municipalities = [Municipality.model_validate_json(d) for (d,) in conn.execute("SELECT doc FROM municipalities")]
+        conversions = [NutsConversion(*row) for row in conn.execute(
+            "SELECT from_version, from_code, to_version, to_code, weight FROM nuts_conversions")]
+        def lookup_in_tx(country: str, postcode: str) -> tuple[str, str] | None:
+            row = conn.execute("SELECT nuts3, version FROM postcodes WHERE country=? AND postcode=?",
+                               (country, postcode)).fetchone()
+            return (row[0], row[1]) if row else None
+
+        countries = [c for (c,) in conn.execute("SELECT DISTINCT country FROM postcodes")]
+        return LocationResolver(regions, shapes, municipalities, conversions, lookup_in_tx,
+                                postcode_countries=countries)
+
+    def _relocate(self, conn: sqlite3.Connection, given: dict[str, Organisation] | None, report: ImportReport,
+                  progress: Any) -> None:
+        """Resolve NUTS3, urban-rural type and degree of urbanisation for the given organisations (all: None)."""
+        if given is not None and not given:
+            return
+        if conn.execute("SELECT count(*) FROM regions").fetchone()[0] == 0:
+            if given is None:
+                return
+            for o in given.values():
+                reason = unlocated_reason(o, regions_loaded=False)
+                report.unlocated[reason] = report.unlocated.get(reason, 0) + 1
+            return
+        resolver = self._resolver(conn)
+        if given is None:
+            orgs = {oid: Organisation.model_validate_json(doc)
+                    for oid, doc in conn.execute("SELECT id, doc FROM organisations")}
+        else:
+            orgs = given
+        changed = []
+        task = progress.add_task("locating organisations", total=len(orgs)) if progress else None
+        for i, org in enumerate(orgs.values()):
+            loc = resolver.resolve(org.location)
+            if loc != org.location:
+                org = org.model_copy(update={"location": loc})
+                changed.append(org)
+            if loc.nuts3:
+                report.located += 1
+            else:
+                reason = unlocated_reason(org, regions_loaded=True)
+                report.unlocated[reason] = report.unlocated.get(reason, 0) + 1
+            if task is not None and i % 2000 == 0:
+                progress.update(task, completed=i)
+        if task is not None:
+            progress.update(task, completed=len(orgs))
+        for chunk in _chunks(changed, BATCH):
+            self._save_orgs(conn, chunk)
+
+    # -- reading ---------------------------------------------------------------------------------
+    def stats(self) -> dict[str, Any]:
+        conn = self._conn()
+        one = lambda sql: conn.execute(sql).fetchone()[0]  # noqa: E731
+        helix = dict.fromkeys(HELIX_KEYS, 0)
+        for key, n in conn.execute("SELECT helix, count(*) FROM organisations GROUP BY helix"):
+            helix[key] = n
+        urban_rural = dict.fromkeys(URBAN_RURAL_KEYS, 0)
+        for key, n in conn.execute("SELECT urban_rural, count(*) FROM organisations GROUP BY urban_rural"):
+            urban_rural[key] = n
+        return {
+            "organisations": one("SELECT count(*) FROM organisations"),
+            "projects": one("SELECT count(*) FROM projects"),
+            "participations": one("SELECT count(*) FROM participations"),
+            "collaborations": one("SELECT count(*) FROM collaborations"),
+            "helix": helix,
+            "urban_rural": urban_rural,
+            "regions": one("SELECT count(*) FROM regions"),
+            "municipalities": one("SELECT count(*) FROM municipalities"),
+            "located": one("SELECT count(*) FROM organisations WHERE nuts3 IS NOT NULL"),
+        }
+
+    def _org_filter_sql(self, *, helix: str | None = None, country: str | None = None, nuts: str | None = None,
+                        urban_rural: str | None = None, alias: str = "o") -> tuple[list[str], list[Any]]:
+        where: list[str] = []
+        args: list[Any] = []
+        if helix:
+            where.append(f"{alias}.helix = ?")
+            args.append(helix)
+        if country:
+            where.append(f"{alias}.country = ?")
+            args.append(COUNTRY_ALIASES.get(country.upper(), country.upper()))
+        if nuts:
+            code = nuts_prefix(nuts)
+            if len(code) == 2:
+                where.append(f"({alias}.country = ? OR {alias}.nuts3 LIKE ?)")
+                args += [code, code + "%"]
+            else:
+                where.append(f"{alias}.nuts3 LIKE ?")
+                args.append(code + "%")
+        if urban_rural:
+            where.append(f"{alias}.urban_rural = ?")
+            args.append(urban_rural)
+        return where, args
+
+    def search_organisations(self, q: str | None = None, *, helix: str | None = None,
+                             country: str | None = None, nuts: str | None = None,
+                             urban_rural: str | None = None, limit: int = 20,
+                             offset: int = 0) -> tuple[int, list[dict[str, Any]]]:
+        conn = self._conn()
+        where, args = self._org_filter_sql(helix=helix, country=country, nuts=nuts, urban_rural=urban_rural)
+        match = fts_query(q) if q else None
+        if q and match is None:
+            return 0, []
+        base = "FROM organisations o"
+        order = "o.name, o.id"
+        if match:
+            base += " JOIN (SELECT id, min(rank) AS rank FROM organisation_names WHERE organisation_names MATCH ? GROUP BY id) f ON f.id = o.id"
+            args = [match, *args]
+            order = "f.rank, o.name, o.id"
+        clause = (" WHERE " + " AND ".join(where)) if where else ""
+        total = conn.execute(f"SELECT count(*) {base}{clause}", args).fetchone()[0]
+        rows = conn.execute(
+            f"SELECT o.id, o.name, o.country, o.helix, o.helix_confidence, o.nuts3, o.urban_rural, o.degurba, "
+            f"o.city {base}{clause} ORDER BY {order} LIMIT ? OFFSET ?", [*args, limit, offset]).fetchall()
+        keys = ("id", "name", "country", "helix", "helix_confidence", "nuts3", "urban_rural", "degurba", "city")
+        return total, [dict(zip(keys, r)) for r in rows]
+
+    def organisation(self, org_id: str) -> dict[str, Any] | None:
+        row = self._conn().execute("SELECT doc FROM organisations WHERE id = ?", (org_id,)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def organisation_projects(self, org_id: str) -> list[dict[str, Any]]:
+        rows = self._conn().execute(
+            "SELECT p.project_id, p.role, p.ec_contribution, j.doc FROM participations p "
+            "JOIN projects j ON j.id = p.project_id WHERE p.organisation_id = ? "
+            "ORDER BY j.start_year DESC, p.project_id", (org_id,)).fetchall()
+        out = []
+        for pid, role, ec, doc in rows:
+            d = json.loads(doc)
+            out.append({"id": pid, "acronym": d.get("acronym"), "title": d.get("title"),
+                        "programme": d.get("programme"), "start_year": d.get("start_year"),
+                        "end_year": d.get("end_year"), "role": role, "ec_contribution": ec})
+        return out
+
+    def partners(self, org_id: str, limit: int = 100) -> list[dict[str, Any]]:
+        rows = self._conn().execute(
+            "SELECT c.other, o.name, o.helix, o.country, o.nuts3, o.urban_rural, c.weight, c.funding, "
+            "c.first_year, c.last_year FROM ("
+            " SELECT b AS other, weight, funding, first_year, last_year FROM collaborations WHERE a = ?"
+            " UNION ALL SELECT a, weight, funding, first_year, last_year FROM collaborations WHERE b = ?) c "
+            "JOIN organisations o ON o.id = c.other ORDER BY c.weight DESC, o.name LIMIT ?",
+            (org_id, org_id, limit)).fetchall()
+        keys = ("id", "name", "helix", "country", "nuts3", "urban_rural", "weight", "funding",
+                "first_year", "last_year")
+        return [dict(zip(keys, r)) for r in rows]
+
+    def partner_count(self, org_id: str) -> int:
+        return self._conn().execute(
+            "SELECT (SELECT count(*) FROM collaborations WHERE a = ?) + (SELECT count(*) FROM collaborations "
+            "WHERE b = ?)", (org_id, org_id)).fetchone()[0]
+
+    def region(self, nuts_id: str) -> dict[str, Any] | None:
+        row = self._conn().execute("SELECT doc FROM regions WHERE nuts_id = ?", (nuts_id,)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def country_known(self, country: str) -> bool:
+        return self._conn().execute(
+            "SELECT EXISTS(SELECT 1 FROM organisations WHERE country = ?) OR "
+            "EXISTS(SELECT 1 FROM regions WHERE country = ?)", (country, country)).fetchone()[0] == 1
+
+    def organisations_for_network(self, flt: NetworkFilter) -> list[dict[str, Any]]:
+        where: list[str] = []
+        args: list[Any] = []
+        for field, values in (("helix", flt.helix), ("urban_rural", flt.urban_rural)):
+            if values:
+                where.append(f"o.{field} IN ({','.join('?' * len(values))})")
+                args += list(values)
+        if flt.country:
+            where.append(f"o.country IN ({','.join('?' * len(flt.country))})")
+            args += [COUNTRY_ALIASES.get(c, c) for c in flt.country]
+        if flt.nuts:
+            parts = []
+            for code in flt.nuts:
+                code = nuts_prefix(code)
+                if len(code) == 2:
+                    parts.append("(o.country = ? OR o.nuts3 LIKE ?)")
+                    args += [code, code + "%"]
+                else:
+                    parts.append("o.nuts3 LIKE ?")
+                    args.append(code + "%")
+            where.append("(" + " OR ".join(parts) + ")")
+        clause = (" WHERE " + " AND ".join(where)) if where else ""
+        rows = self._conn().execute(
+            "SELECT o.id, o.name, o.helix, o.urban_rural, o.country, o.nuts3, "
+            "json_extract(r.doc, '$.name'), o.city, o.lat, o.lon, o.degurba "
+            f"FROM organisations o LEFT JOIN regions r ON r.nuts_id = o.nuts3{clause}", args).fetchall()
+        keys = ("id", "name", "helix", "urban_rural", "country", "nuts3", "region_name", "city", "lat", "lon",
+                "degurba")
+        return [dict(zip(keys, r)) for r in rows]
+
+    def collaboration_edges(self, flt: NetworkFilter, ids: set[str] | None = None
+                            ) -> Iterator[tuple[str, str, int, float, int | None, int | None]]:
+        conn = self._conn()
+        if flt.year_from is not None or flt.year_to is not None:
+            sql = ("SELECT x.organisation_id, y.organisation_id, count(*), "
+                   "sum(coalesce(x.ec_contribution, 0) + coalesce(y.ec_contribution, 0)), "
+                   "min(p.start_year), max(coalesce(p.end_year, p.start_year)) "
+                   "FROM participations x JOIN participations y ON x.project_id = y.project_id "
+                   "AND x.organisation_id < y.organisation_id JOIN projects p ON p.id = x.project_id "
+                   "WHERE p.start_year BETWEEN ? AND ? GROUP BY x.organisation_id, y.organisation_id "
+                   "HAVING count(*) >= ?")
+            cursor = conn.execute(sql, (flt.year_from if flt.year_from is not None else -10**6,
+                                        flt.year_to if flt.year_to is not None else 10**6, flt.min_weight))
+        else:
+            cursor = conn.execute("SELECT a, b, weight, funding, first_year, last_year FROM collaborations "
+                                  "WHERE weight >= ?", (flt.min_weight,))
+        if ids is None:
+            yield from cursor
+        else:
+            for row in cursor:
+                if row[0] in ids and row[1] in ids:
+                    yield row
+
+    def iter_participations(self) -> Iterator[tuple[str, str, str | None, float | None]]:
+        yield from self._conn().execute(
+            "SELECT project_id, organisation_id, role, ec_contribution FROM participations")
+
+    def location_report(self) -> dict[str, Any]:
+        """How many organisations are placed, by method, and why the others are not."""
+        by_method: dict[str, int] = {}
+        unlocated: dict[str, int] = {}
+        regions_loaded = self._conn().execute("SELECT count(*) FROM regions").fetchone()[0] > 0
+        for (doc,) in self._conn().execute("SELECT doc FROM organisations"):
+            org = Organisation.model_validate_json(doc)
+            if org.location.nuts3:
+                key = org.location.method or "unknown"
+                by_method[key] = by_method.get(key, 0) + 1
+            else:
+                reason = unlocated_reason(org, regions_loaded=regions_loaded)
+                unlocated[reason] = unlocated.get(reason, 0) + 1
+        return {"located_by": by_method, "unlocated": unlocated}

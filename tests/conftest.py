@@ -1,0 +1,130 @@
+"""Shared fixtures: the real sample data in ../shared/data, fresh SQLite stores, a served API."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Iterator
+
+import httpx
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+DATA = REPO.parent / "shared" / "data"
+IN_CI = bool(os.environ.get("CI"))
+
+
+def require(condition: bool, reason: str) -> None:
+    """Skip with a reason outside CI; fail in CI, where nothing may skip silently."""
+    if condition:
+        return
+    if IN_CI:
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    require(DATA.is_dir(), f"the shared sample data is missing (expected {DATA.name} beside the repository)")
+    return DATA
+
+
+@pytest.fixture()
+def store(tmp_path: Path):  # type: ignore[no-untyped-def]
+    from ecosystem.store.sqlite import SQLiteStore
+
+    s = SQLiteStore(tmp_path / "helixmap.db")
+    yield s
+    s.close()
+
+
+REGION_FILES = ("regions/nuts2021_typology_labelpoints.csv", "regions/nuts2021_codes_names.csv",
+                "regions/NUTS_RG_20M_2021_4326_LEVL_3.geojson", "regions/lau2019_degurba.csv.gz",
+                "regions/postcode_to_nuts3_2024.csv.gz", "regions/nuts3_2021_to_2024.csv",
+                "regions/nuts3_2016_to_2021.csv")
+
+
+@pytest.fixture(scope="session")
+def regions_db(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> Path:
+    """A store file holding every regions file of the sample data (built once per test session)."""
+    from ecosystem.store.sqlite import SQLiteStore
+    from importers.eurostat import read_regions
+
+    path = tmp_path_factory.mktemp("regions") / "regions.db"
+    s = SQLiteStore(path)
+    s.apply(read_regions([data_dir / f for f in REGION_FILES], cache_dir=path.parent / "cache"))
+    s.close()
+    return path
+
+
+@pytest.fixture()
+def located_store(tmp_path: Path, regions_db: Path):  # type: ignore[no-untyped-def]
+    """A fresh store that already holds the regions data."""
+    from ecosystem.store.sqlite import SQLiteStore
+
+    path = tmp_path / "helixmap.db"
+    shutil.copy(regions_db, path)
+    s = SQLiteStore(path)
+    yield s
+    s.close()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def helixmap_command() -> list[str]:
+    """The installed console script when present, else the module."""
+    exe = Path(sys.executable).with_name("helixmap")
+    return [str(exe)] if exe.exists() else [sys.executable, "-m", "ecosystem.cli"]
+
+
+@pytest.fixture(scope="session")
+def sample_db(tmp_path_factory: pytest.TempPathFactory, regions_db: Path, data_dir: Path) -> Path:
+    """Regions plus the CORDIS CSV sample and JSON export, imported through the command line."""
+    path = tmp_path_factory.mktemp("sample") / "sample.db"
+    shutil.copy(regions_db, path)
+    env = {**os.environ, "HELIXMAP_STORE": f"sqlite:///{path}"}
+    for args in (["import", "cordis", str(data_dir / "cordis/h2020_organization_sample.csv")],
+                 ["import", "cordis", str(data_dir / "cordis/json")]):
+        subprocess.run([*helixmap_command(), *args], env=env, check=True, capture_output=True, timeout=600)
+    return path
+
+
+@pytest.fixture(scope="session")
+def server(sample_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`helixmap serve` for real, on a free loopback port, over a copy of the sample store."""
+    path = tmp_path_factory.mktemp("served") / "served.db"
+    shutil.copy(sample_db, path)
+    port = free_port()
+    env = {**os.environ, "HELIXMAP_STORE": f"sqlite:///{path}"}
+    log = (tmp_path_factory.mktemp("logs") / "serve.log").open("w")
+    proc = subprocess.Popen([*helixmap_command(), "serve", "--port", str(port)], env=env, stdout=log,
+                            stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{base}/api/v1/health", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"helixmap serve did not start; see {log.name}")
+            time.sleep(0.2)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()

@@ -1,0 +1,257 @@
+"""The network map page: offline, legend and filters, escaping, capping, positions (no browser)."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import pytest
+
+from visualisations import (
+    HELIX_COLOURS,
+    URBAN_RURAL_SHAPES,
+    cap_edges,
+    cap_network,
+    render_network_map,
+)
+
+HOSTILE = "<script>alert(1)</script>"
+CATALAN = "Agència Catalana de l'Aigua"
+
+
+def node(node_id: str, **fields: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {
+        "id": node_id,
+        "name": f"Organisation {node_id}",
+        "helix": "academia",
+        "urban_rural": "urban",
+        "country": "BE",
+        "nuts3": "BE211",
+        "region_name": "Arr. Antwerpen",
+        "city": "Antwerpen",
+        "lat": 51.2,
+        "lon": 4.4,
+    }
+    base.update(fields)
+    return base
+
+
+def edge(source: str, target: str, weight: int = 1, **fields: Any) -> dict[str, Any]:
+    return {
+        "source": source,
+        "target": target,
+        "weight": weight,
+        "funding": None,
+        "first_year": None,
+        "last_year": None,
+        **fields,
+    }
+
+
+def page_data(html: str) -> dict[str, Any]:
+    match = re.search(r"var DATA = (\{.*?\});\n", html)
+    assert match, "no DATA in page"
+    return json.loads(match.group(1))
+
+
+def by_id(html: str) -> dict[str, dict[str, Any]]:
+    return {n["id"]: n for n in page_data(html)["nodes"]}
+
+
+@pytest.fixture
+def small() -> tuple[list[dict], list[dict]]:
+    nodes = [
+        node("a", name=HOSTILE, helix="academia", urban_rural="urban", city="Paris", lat=48.85, lon=2.35),
+        node("b", name=CATALAN, helix="government", urban_rural="intermediate", city="Barcelona", lat=41.39, lon=2.17),
+        node("c", name="Oulun yliopisto", helix="industry", urban_rural="rural", city="Oulu", lat=65.01, lon=25.47),
+        node("d", name="Stichting Noord", helix="civil_society", urban_rural="unknown", lat=None, lon=None),
+        node("e", name="Mystery", helix="something else", urban_rural="", lat=None, lon=None),
+    ]
+    edges = [
+        edge("a", "b", 3, funding=125000.5, first_year=2015, last_year=2019),
+        edge("b", "c", 1),
+        edge("a", "c", 2),
+        edge("c", "d", 1),
+    ]
+    return nodes, edges
+
+
+def test_page_loads_nothing_from_the_network(small: tuple[list[dict], list[dict]]) -> None:
+    html = render_network_map(*small)
+    assert html.startswith("<!DOCTYPE html>")
+    assert not re.search(r"<script[^>]*\bsrc\s*=", html, re.IGNORECASE)
+    assert not re.search(r"<link\b", html, re.IGNORECASE)
+    assert not re.search(r"@import|url\(\s*['\"]?(https?:)?//", html, re.IGNORECASE)
+    assert "cdn.jsdelivr" not in html and "cdnjs" not in html and "bootstrap" not in html.lower()
+    assert "default-src 'none'" in html  # the CSP forbids any fetch
+    assert "vis-network" in html and "new vis.Network(" in html  # vis-network itself is inlined
+    assert len(html) > 300_000
+
+
+def test_legend_and_filters(small: tuple[list[dict], list[dict]]) -> None:
+    html = render_network_map(*small)
+    assert 'id="legend"' in html
+    for helix, colour in HELIX_COLOURS.items():
+        assert f'data-filter="helix" value="{helix}"' in html
+        assert f'fill="{colour}"' in html
+    for urban_rural in URBAN_RURAL_SHAPES:
+        assert f'data-filter="urban_rural" value="{urban_rural}"' in html
+    legend = html[html.index('<aside id="legend"') : html.index("</aside>")]
+    assert legend.count('type="checkbox"') == len(HELIX_COLOURS) + len(URBAN_RURAL_SHAPES)
+    assert "function applyFilters()" in html
+    assert "document.body.dataset.drawn = String(nodes.length)" in html
+
+
+def test_colours_shapes_sizes_and_tooltips(small: tuple[list[dict], list[dict]]) -> None:
+    html = render_network_map(*small)
+    nodes = by_id(html)
+    assert nodes["a"]["shape"] == "square" and nodes["b"]["shape"] == "diamond"
+    assert nodes["c"]["shape"] == "triangle" and nodes["d"]["shape"] == "dot"
+    assert nodes["a"]["color"]["background"] == HELIX_COLOURS["academia"]
+    assert nodes["d"]["color"]["background"] == HELIX_COLOURS["civil_society"]
+    assert (nodes["e"]["helix"], nodes["e"]["urban_rural"]) == ("unknown", "unknown")
+    assert nodes["e"]["color"]["background"] == HELIX_COLOURS["unknown"]
+    # sizes follow weighted degree: a 5, c 4, b 4, d 1, e 0
+    assert nodes["a"]["size"] > nodes["c"]["size"] == nodes["b"]["size"] > nodes["d"]["size"] > nodes["e"]["size"]
+    title = nodes["b"]["title"]
+    assert title.splitlines()[0] == CATALAN
+    assert "Helix: Government" in title and "Barcelona" in title and "Urban-rural type: intermediate" in title
+    edges = page_data(html)["edges"]
+    ab = next(e for e in edges if {e["from"], e["to"]} == {"a", "b"})
+    assert "Shared projects: 3" in ab["title"] and "Years: 2015–2019" in ab["title"] and "€125,000" in ab["title"]
+    bc = next(e for e in edges if {e["from"], e["to"]} == {"b", "c"})
+    assert ab["width"] > bc["width"]
+
+
+def test_names_are_escaped(small: tuple[list[dict], list[dict]]) -> None:
+    html = render_network_map(*small, title=f"Map of {CATALAN} {HOSTILE}", notice=f"note {HOSTILE}")
+    assert HOSTILE not in html
+    assert "</script><" not in html.replace("</script>\n<script>", "").replace("</script>\n</body>", "")
+    assert "Agència Catalana de l&#39;Aigua &lt;script&gt;alert(1)&lt;/script&gt;" in html  # <title>, <h1>
+    assert "note &lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "\\u003cscript\\u003ealert(1)\\u003c/script\\u003e" in html  # inside the script data
+    nodes = by_id(html)  # and the data still round-trips to the real names
+    assert nodes["a"]["label"] == HOSTILE and nodes["b"]["label"] == CATALAN
+
+
+def test_cap_network_keeps_the_strongest() -> None:
+    nodes = [node(x) for x in "abcdef"]
+    edges = [edge("a", "b", 5), edge("a", "c", 1), edge("b", "c", 1), edge("d", "e", 1), edge("a", "f", 1)]
+    kept, kept_edges, dropped = cap_network(nodes, edges, 3)
+    assert [n["id"] for n in kept] == ["a", "b", "c"]
+    assert dropped == 3
+    assert {(e["source"], e["target"]) for e in kept_edges} == {("a", "b"), ("a", "c"), ("b", "c")}
+    # a given weighted degree wins over the one computed from the edges
+    nodes[4]["weighted_degree"] = 100
+    kept, _, _ = cap_network(nodes, edges, 1)
+    assert [n["id"] for n in kept] == ["e"]
+    # nothing to cap
+    kept, kept_edges, dropped = cap_network(nodes, edges, 10)
+    assert (len(kept), len(kept_edges), dropped) == (6, 5, 0)
+    assert cap_network(nodes, edges, 0) == ([], [], 6)
+    with pytest.raises(ValueError):
+        cap_network(nodes, edges, -1)
+
+
+def test_cap_is_said_on_the_page(small: tuple[list[dict], list[dict]]) -> None:
+    html = render_network_map(*small, max_nodes=3, notice="Filtered to NUTS ES51")
+    assert "Showing 3 of 5 organisations (the strongest by weighted degree)" in html
+    assert "Filtered to NUTS ES51" in html
+    assert set(by_id(html)) == {"a", "b", "c"}
+    assert 'data-nodes="3"' in html
+
+
+def test_cap_edges_keeps_every_node_connected() -> None:
+    edges = [edge("a", "b", 9), edge("a", "c", 8), edge("b", "c", 7), edge("c", "d", 1), edge("a", "d", 1)]
+    kept, dropped = cap_edges(edges, 3, per_node=1)
+    assert dropped == 2
+    pairs = {(e["source"], e["target"]) for e in kept}
+    assert ("a", "b") in pairs and any("d" in p for p in pairs)
+
+
+def test_geo_positions_follow_coordinates() -> None:
+    nodes = [
+        node("lisbon", lat=38.72, lon=-9.14),
+        node("warsaw", lat=52.23, lon=21.01),
+        node("rome", lat=41.9, lon=12.5),
+        node("oslo", lat=59.91, lon=10.75),
+    ]
+    html = render_network_map(nodes, [edge("lisbon", "warsaw")], layout="geo")
+    pos = {k: (v["x"], v["y"]) for k, v in by_id(html).items()}
+    assert pos["lisbon"][0] < pos["rome"][0] < pos["warsaw"][0]  # further east, larger x
+    assert pos["oslo"][1] < pos["warsaw"][1] < pos["rome"][1] < pos["lisbon"][1]  # further north, smaller y
+    options = page_data(html)["options"]
+    assert options["physics"]["enabled"] is False
+
+
+def test_web_mercator_projection() -> None:
+    from visualisations.layout import project
+
+    assert project(0.0, 0.0) == pytest.approx((0.0, 0.0), abs=1e-9)
+    (x1, y30), (_, y40), (_, y50), (x2, y60) = project(30, -10), project(40, 0), project(50, 0), project(60, 10)
+    assert x2 - x1 == pytest.approx(2 * (project(0, 10)[0] - project(0, 0)[0]))  # x is linear in longitude
+    assert y60 < y50 < y40 < y30  # north is up
+    assert (y50 - y60) > (y30 - y40)  # ten degrees of latitude are longer in the north
+
+
+def test_nodes_without_coordinates_are_counted_and_placed_in_a_strip(small: tuple[list[dict], list[dict]]) -> None:
+    html = render_network_map(*small, layout="geo")
+    assert "2 organisations have no location" in html
+    data = page_data(html)
+    assert data["decorations"]["strip"]["label"] == "No location: 2 organisations"
+    nodes = by_id(html)
+    lowest_located = max(nodes[i]["y"] for i in "abc")
+    assert min(nodes[i]["y"] for i in "de") > lowest_located
+    assert set(data["fit_nodes"]) == set("abcde")
+    one = render_network_map([node("x", lat=None, lon=None)], [], layout="geo")
+    assert "1 organisation has no location" in one
+
+
+def test_same_point_nodes_are_spread_and_the_strongest_keeps_it() -> None:
+    nodes = [node(str(i)) for i in range(6)]
+    html = render_network_map(nodes, [edge("0", "1", 4), edge("2", "3")], layout="geo")
+    pos = {k: (v["x"], v["y"]) for k, v in by_id(html).items()}
+    assert len(set(pos.values())) == 6
+    xs = [p[0] for p in pos.values()]
+    assert max(xs) - min(xs) < 20  # still around the same place
+
+
+def test_force_layout(small: tuple[list[dict], list[dict]]) -> None:
+    html = render_network_map(*small, layout="force")
+    nodes = by_id(html)
+    assert len({(n["x"], n["y"]) for n in nodes.values()}) == 5
+    assert page_data(html)["options"]["physics"]["enabled"] is True  # small: draggable springs
+    assert page_data(html)["decorations"] is None and 'id="unlocated"' not in html
+    many = [node(f"n{i}") for i in range(320)]
+    ring = [edge(f"n{i}", f"n{(i + 1) % 320}") for i in range(320)]
+    big = render_network_map(many, ring, layout="force")
+    assert page_data(big)["options"]["physics"]["enabled"] is False  # large: drawn at once
+
+
+def test_output_is_deterministic(small: tuple[list[dict], list[dict]]) -> None:
+    for layout in ("geo", "force"):
+        assert render_network_map(*small, layout=layout) == render_network_map(*small, layout=layout)
+
+
+def test_duplicate_and_dangling_edges() -> None:
+    nodes = [node("a"), node("b", lat=50.0, lon=5.0)]
+    edges = [
+        edge("a", "b", 2, first_year=2016, last_year=2018),
+        edge("b", "a", 1, first_year=2014, last_year=2017),
+        edge("a", "a", 4),
+        edge("a", "zz", 1),
+    ]
+    html = render_network_map(nodes, edges)
+    data = page_data(html)
+    assert len(data["edges"]) == 1
+    assert "Shared projects: 3" in data["edges"][0]["title"] and "Years: 2014–2018" in data["edges"][0]["title"]
+    assert "2 organisations and 1 collaboration link." in html
+
+
+def test_empty_network_and_bad_layout() -> None:
+    html = render_network_map([], [])
+    assert "0 organisations and 0 collaboration links." in html
+    assert page_data(html)["nodes"] == []
+    with pytest.raises(ValueError):
+        render_network_map([], [], layout="circle")
