@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from ecosystem.models import Organisation
 from ecosystem.text import fold
@@ -52,3 +53,17 @@ def unlocated_reason(org: Organisation, *, regions_loaded: bool) -> str:
         if "outside" in note or "no NUTS" in note:
             return "country outside NUTS"
     return "location given but not matched"
+
+
+def note_location(report: Any, org: Organisation) -> None:
+    """Count a resolved organisation in an import report: placed, or why not; unknown NUTS codes warn."""
+    loc = org.location
+    if loc.nuts3:
+        report.located += 1
+    else:
+        reason = unlocated_reason(org, regions_loaded=True)
+        report.unlocated[reason] = report.unlocated.get(reason, 0) + 1
+    for note in loc.notes:
+        if note.startswith("unknown NUTS code"):
+            report.warnings.append(f"organisation {org.id}: {note}; "
+                                   + (f"placed by {loc.method}" if loc.nuts3 else "not placed"))

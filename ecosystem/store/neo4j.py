@@ -26,7 +26,8 @@ from ecosystem.errors import NotSupportedError, QueryRejectedError, StoreUnavail
 from ecosystem.merge import merge_organisation, merge_project, stronger_role
 from ecosystem.models import Municipality, Organisation, Project, Region
 from ecosystem.store.base import HELIX_KEYS, URBAN_RURAL_KEYS, ImportBatch, ImportReport, NetworkFilter
-from ecosystem.store.common import COUNTRY_ALIASES, fts_query, name_index_text, nuts_prefix, unlocated_reason
+from ecosystem.store.common import (COUNTRY_ALIASES, fts_query, name_index_text, note_location, nuts_prefix,
+                                    unlocated_reason)
 
 BATCH = 10_000
 COLLAB_BATCH = 20_000
@@ -71,7 +72,7 @@ class Neo4jStore:
         self.database = database
         try:
             self._driver = GraphDatabase.driver(uri, auth=(username, password), connection_timeout=10,
-                                                max_transaction_retry_time=30)
+                                                max_transaction_retry_time=30, notifications_min_severity="OFF")
             self._driver.verify_connectivity()
         except AuthError as exc:
             raise StoreUnavailableError(f"Neo4j at {uri} refused the credentials of user {username!r} "
@@ -118,7 +119,7 @@ class Neo4jStore:
     def clear(self) -> None:
         """Delete every helixmap node and relationship (used by tests and `--fresh` loads)."""
         for label in ("Organisation", "Project", "Region", "Municipality", "Postcode", "NutsConversion"):
-            self._run(f"MATCH (n:{label}) CALL {{ WITH n DETACH DELETE n }} IN TRANSACTIONS OF 10000 ROWS")
+            self._run(f"MATCH (n:{label}) CALL (n) {{ DETACH DELETE n }} IN TRANSACTIONS OF 10000 ROWS")
         self._run("MATCH (m:HelixmapMeta) SET m.data_version = coalesce(m.data_version, 0) + 1, "
                   "m.collaborations_dirty = false")
 
@@ -351,7 +352,7 @@ class Neo4jStore:
                             agg[2] = sy
                         if ey is not None and (agg[3] is None or ey > agg[3]):
                             agg[3] = ey
-        self._run("MATCH ()-[c:COLLABORATES_WITH]->() CALL { WITH c DELETE c } IN TRANSACTIONS OF 50000 ROWS")
+        self._run("MATCH ()-[c:COLLABORATES_WITH]->() CALL (c) { DELETE c } IN TRANSACTIONS OF 50000 ROWS")
         rows = [[a, b, w, f, fy, ly] for (a, b), (w, f, fy, ly) in pairs.items()]
         task = progress.add_task("writing collaborations", total=len(rows)) if progress is not None else None
         for chunk in _chunks(rows, COLLAB_BATCH):
@@ -415,11 +416,7 @@ class Neo4jStore:
             if loc != org.location:
                 org = org.model_copy(update={"location": loc})
                 changed.append(org)
-            if loc.nuts3:
-                report.located += 1
-            else:
-                reason = unlocated_reason(org, regions_loaded=True)
-                report.unlocated[reason] = report.unlocated.get(reason, 0) + 1
+            note_location(report, org)
         self._save_orgs(changed)
         return len(changed)
 

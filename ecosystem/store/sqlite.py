@@ -16,7 +16,7 @@ from ecosystem.merge import merge_organisation, merge_project, stronger_role
 from ecosystem.models import Municipality, Organisation, Project, Region
 from ecosystem.store.base import (HELIX_KEYS, URBAN_RURAL_KEYS, ImportBatch, ImportReport,
                                   NetworkFilter)
-from ecosystem.store.common import (COUNTRY_ALIASES, fts_query, name_index_text, nuts_prefix,
+from ecosystem.store.common import (COUNTRY_ALIASES, fts_query, name_index_text, note_location, nuts_prefix,
                                     unlocated_reason)
 
 BATCH = 5000
@@ -336,11 +336,7 @@ class SQLiteStore:
             if loc != org.location:
                 org = org.model_copy(update={"location": loc})
                 changed.append(org)
-            if loc.nuts3:
-                report.located += 1
-            else:
-                reason = unlocated_reason(org, regions_loaded=True)
-                report.unlocated[reason] = report.unlocated.get(reason, 0) + 1
+            note_location(report, org)
             if task is not None and i % 2000 == 0:
                 progress.update(task, completed=i)
         if task is not None:

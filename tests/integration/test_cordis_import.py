@@ -219,3 +219,24 @@ def test_search_folds_letters_that_are_not_accents(store, tmp_path: Path) -> Non
                         ("strasse", "Straße der Forschung e.V."), ("KØBENHAVNS univ", "KØBENHAVNS UNIVERSITET")):
         total, items = store.search_organisations(q)
         assert total == 1 and items[0]["name"] == expected, q
+
+
+def test_an_unknown_nuts_code_is_a_counted_warning_and_the_postcode_places_it(located_store, tmp_path: Path) -> None:
+    f = tmp_path / "nuts.csv"
+    f.write_text(HEADER.replace('"city"', '"city","nutsCode"') + GOOD.replace('"Berlin"', '"Berlin","ZZ999"'),
+                 encoding="utf-8")
+    report = _import(located_store, f, cache=tmp_path)
+    org = located_store.organisation("100")
+    assert org["location"]["nuts3"] == "DE300" and org["location"]["method"] == "postcode"
+    assert any("ZZ999" in w for w in report.warnings)
+
+
+def test_at_least_95_percent_of_organisations_in_nuts_countries_get_an_urban_rural_type(
+        located_store, data_dir: Path, tmp_path: Path) -> None:
+    _import(located_store, data_dir / "cordis/h2020_organization_sample.csv", data_dir / "cordis/json",
+            cache=tmp_path)
+    nuts_countries = {r[0] for r in located_store._conn().execute("SELECT DISTINCT country FROM regions")}
+    rows = located_store._conn().execute("SELECT country, urban_rural FROM organisations").fetchall()
+    inside = [ur for country, ur in rows if country in nuts_countries]
+    typed = sum(1 for ur in inside if ur != "unknown")
+    assert len(inside) > 2000 and typed / len(inside) >= 0.95
