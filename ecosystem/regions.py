@@ -62,5 +62,6 @@ def region_profile(store: Any, nuts: str) -> dict[str, Any]:
                   "weight_inside": weight_inside, "weight_outside": weight_outside},
         "urban_rural_links": [{"a": a, "b": b, "links": n} for (a, b), n in sorted(matrix.items())],
         "helix_links": [{"a": a, "b": b, "links": n} for (a, b), n in sorted(helix_matrix.items())],
-        "top_partner_regions": [{"region": r, "links": n} for r, n in partner_regions.most_common(10)],
+        "top_partner_regions": [{"region": r, "links": n}
+                                for r, n in sorted(partner_regions.items(), key=lambda kv: (-kv[1], kv[0]))[:10]],
     }

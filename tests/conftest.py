@@ -128,3 +128,45 @@ def server(sample_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+
+
+@pytest.fixture(scope="session")
+def neo4j_info() -> Iterator[dict]:
+    """A real Neo4j server: NEO4J_URI when set (scripts/test starts one), else `scripts/neo4j start`."""
+    from tests.neo4j_server import ensure_neo4j, stop_neo4j_if_started
+
+    try:
+        info = ensure_neo4j()
+    except RuntimeError as exc:
+        require(False, f"Neo4j is needed for this test and could not be had: {exc}")
+        raise
+    yield dict(info)
+    stop_neo4j_if_started(info)
+
+
+def open_neo4j(info: dict):  # type: ignore[no-untyped-def]
+    from ecosystem.store.neo4j import Neo4jStore
+
+    return Neo4jStore(info["uri"], info["username"], info["password"])
+
+
+@pytest.fixture()
+def neo4j_store(neo4j_info: dict):  # type: ignore[no-untyped-def]
+    """An empty Neo4j store (cleared before the test)."""
+    s = open_neo4j(neo4j_info)
+    s.clear()
+    yield s
+    s.close()
+
+
+@pytest.fixture(params=["sqlite", "neo4j"])
+def any_store(request: pytest.FixtureRequest, tmp_path: Path):  # type: ignore[no-untyped-def]
+    """The same contract, run against both stores."""
+    if request.param == "sqlite":
+        from ecosystem.store.sqlite import SQLiteStore
+
+        s = SQLiteStore(tmp_path / "contract.db")
+        yield s
+        s.close()
+    else:
+        yield request.getfixturevalue("neo4j_store")

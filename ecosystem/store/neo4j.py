@@ -75,9 +75,12 @@ class Neo4jStore:
                                                 max_transaction_retry_time=30, notifications_min_severity="OFF")
             self._driver.verify_connectivity()
         except AuthError as exc:
+            self._driver.close()
             raise StoreUnavailableError(f"Neo4j at {uri} refused the credentials of user {username!r} "
                                         "(set NEO4J_USERNAME / NEO4J_PASSWORD)") from exc
         except (ServiceUnavailable, OSError, ValueError) as exc:
+            if hasattr(self, "_driver"):
+                self._driver.close()
             raise StoreUnavailableError(f"cannot reach Neo4j at {uri}: {exc}") from exc
         self._ensure_schema()
 
@@ -107,6 +110,16 @@ class Neo4jStore:
         for chunk in _chunks(rows, size):
             self._write(lambda tx, c=chunk: tx.run(query, rows=c, **params).consume())
 
+    def _run_implicit(self, query: str, **params: Any) -> None:
+        """An auto-commit query: `CALL { ... } IN TRANSACTIONS` refuses to run in a managed transaction."""
+        from neo4j.exceptions import ServiceUnavailable, SessionExpired
+
+        try:
+            with self._driver.session(database=self.database) as session:
+                session.run(query, params).consume()
+        except (ServiceUnavailable, SessionExpired) as exc:
+            raise StoreUnavailableError(f"lost the connection to Neo4j at {self.uri}: {exc}") from exc
+
     def _ensure_schema(self) -> None:
         for statement in SCHEMA:
             self._run(statement)
@@ -119,7 +132,7 @@ class Neo4jStore:
     def clear(self) -> None:
         """Delete every helixmap node and relationship (used by tests and `--fresh` loads)."""
         for label in ("Organisation", "Project", "Region", "Municipality", "Postcode", "NutsConversion"):
-            self._run(f"MATCH (n:{label}) CALL (n) {{ DETACH DELETE n }} IN TRANSACTIONS OF 10000 ROWS")
+            self._run_implicit(f"MATCH (n:{label}) CALL (n) {{ DETACH DELETE n }} IN TRANSACTIONS OF 10000 ROWS")
         self._run("MATCH (m:HelixmapMeta) SET m.data_version = coalesce(m.data_version, 0) + 1, "
                   "m.collaborations_dirty = false")
 
@@ -352,7 +365,7 @@ class Neo4jStore:
                             agg[2] = sy
                         if ey is not None and (agg[3] is None or ey > agg[3]):
                             agg[3] = ey
-        self._run("MATCH ()-[c:COLLABORATES_WITH]->() CALL (c) { DELETE c } IN TRANSACTIONS OF 50000 ROWS")
+        self._run_implicit("MATCH ()-[c:COLLABORATES_WITH]->() CALL (c) { DELETE c } IN TRANSACTIONS OF 50000 ROWS")
         rows = [[a, b, w, f, fy, ly] for (a, b), (w, f, fy, ly) in pairs.items()]
         task = progress.add_task("writing collaborations", total=len(rows)) if progress is not None else None
         for chunk in _chunks(rows, COLLAB_BATCH):
@@ -475,7 +488,7 @@ class Neo4jStore:
             match = fts_query(q)
             if match is None:
                 return 0, []
-            params["q"] = " AND ".join(w.strip('"') for w in match.split())
+            params["q"] = " AND ".join(w.strip('"*') + "*" for w in match.split())
             head = "CALL db.index.fulltext.queryNodes('organisation_names', $q) YIELD node AS o, score"
             total = self._run(f"{head}{clause} RETURN count(o) AS n", read=True, **params)[0]["n"]
             rows = self._run(f"{head}{clause} RETURN {fields} ORDER BY score DESC, o.name, o.id "
@@ -509,7 +522,7 @@ class Neo4jStore:
             "MATCH (:Organisation {id: $id})-[c:COLLABORATES_WITH]-(o:Organisation) "
             "RETURN o.id AS id, o.name AS name, o.helix AS helix, o.country AS country, o.nuts3 AS nuts3, "
             "o.urban_rural AS urban_rural, c.weight AS weight, c.funding AS funding, c.first_year AS first_year, "
-            "c.last_year AS last_year ORDER BY weight DESC, name LIMIT $limit", read=True, id=org_id, limit=limit)
+            "c.last_year AS last_year ORDER BY weight DESC, name, id LIMIT $limit", read=True, id=org_id, limit=limit)
         return [dict(r) for r in rows]
 
     def region(self, nuts_id: str) -> dict[str, Any] | None:

@@ -435,7 +435,7 @@ class SQLiteStore:
             "c.first_year, c.last_year FROM ("
             " SELECT b AS other, weight, funding, first_year, last_year FROM collaborations WHERE a = ?"
             " UNION ALL SELECT a, weight, funding, first_year, last_year FROM collaborations WHERE b = ?) c "
-            "JOIN organisations o ON o.id = c.other ORDER BY c.weight DESC, o.name LIMIT ?",
+            "JOIN organisations o ON o.id = c.other ORDER BY c.weight DESC, o.name, o.id LIMIT ?",
             (org_id, org_id, limit)).fetchall()
         keys = ("id", "name", "helix", "country", "nuts3", "urban_rural", "weight", "funding",
                 "first_year", "last_year")
