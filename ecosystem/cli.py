@@ -52,7 +52,8 @@ def _progress() -> Iterator[Progress]:
 
 
 def _fail(message: str, code: int = 1) -> None:
-    err.print(f"[bold red]error:[/] {message}", soft_wrap=True)
+    """One line on standard error, then the exit code."""
+    err.print(f"[bold red]error:[/] {' '.join(message.split())}", soft_wrap=True, markup=True, highlight=False)
     raise typer.Exit(code)
 
 

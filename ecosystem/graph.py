@@ -94,7 +94,7 @@ def network_payload(store: Any, flt: NetworkFilter, limit: int) -> dict[str, Any
         attrs["degree"] = graph.degree(n)
         attrs["weighted_degree"] = strength[n]
         nodes.append(attrs)
-    edges = [{"source": a, "target": b, **d} for a, b, d in graph.edges(keep_set, data=True)
+    edges = [{"source": min(a, b), "target": max(a, b), **d} for a, b, d in graph.edges(keep_set, data=True)
              if a in keep_set and b in keep_set]
     edges.sort(key=lambda e: (-e["weight"], e["source"], e["target"]))
     return {"nodes": nodes, "edges": edges, "truncated": total_nodes > len(keep),

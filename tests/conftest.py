@@ -98,14 +98,11 @@ def sample_db(tmp_path_factory: pytest.TempPathFactory, regions_db: Path, data_d
     return path
 
 
-@pytest.fixture(scope="session")
-def server(sample_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """`helixmap serve` for real, on a free loopback port, over a copy of the sample store."""
-    path = tmp_path_factory.mktemp("served") / "served.db"
-    shutil.copy(sample_db, path)
+def serve(env_overrides: dict[str, str], log_dir: Path) -> Iterator[str]:
+    """Run `helixmap serve` for real on a free loopback port; yields its base URL, stops it after."""
     port = free_port()
-    env = {**os.environ, "HELIXMAP_STORE": f"sqlite:///{path}"}
-    log = (tmp_path_factory.mktemp("logs") / "serve.log").open("w")
+    env = {**os.environ, **env_overrides}
+    log = (log_dir / "serve.log").open("w")
     proc = subprocess.Popen([*helixmap_command(), "serve", "--port", str(port)], env=env, stdout=log,
                             stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
@@ -118,7 +115,7 @@ def server(sample_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterato
             except httpx.HTTPError:
                 pass
             if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"helixmap serve did not start; see {log.name}")
+                raise RuntimeError(f"helixmap serve did not start: {(log_dir / 'serve.log').read_text()[-2000:]}")
             time.sleep(0.2)
         yield base
     finally:
@@ -128,6 +125,14 @@ def server(sample_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+
+
+@pytest.fixture(scope="session")
+def server(sample_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`helixmap serve` for real, on a free loopback port, over a copy of the sample store."""
+    path = tmp_path_factory.mktemp("served") / "served.db"
+    shutil.copy(sample_db, path)
+    yield from serve({"HELIXMAP_STORE": f"sqlite:///{path}"}, path.parent)
 
 
 @pytest.fixture(scope="session")

@@ -81,7 +81,8 @@ class Neo4jStore:
         except (ServiceUnavailable, OSError, ValueError) as exc:
             if hasattr(self, "_driver"):
                 self._driver.close()
-            raise StoreUnavailableError(f"cannot reach Neo4j at {uri}: {exc}") from exc
+            reason = "connection refused" if "refused" in str(exc) else " ".join(str(exc).split())[:200]
+            raise StoreUnavailableError(f"cannot reach Neo4j at {uri}: {reason}") from exc
         self._ensure_schema()
 
     # -- plumbing --------------------------------------------------------------------------------
@@ -131,6 +132,10 @@ class Neo4jStore:
 
     def clear(self) -> None:
         """Delete every helixmap node and relationship (used by tests and `--fresh` loads)."""
+        # relationships first, in bounded transactions: a well-connected node detached at once can hold
+        # hundreds of thousands of relationships and exceed the transaction memory limit
+        for rel in ("COLLABORATES_WITH", "PARTICIPATES_IN", "LOCATED_IN", "PART_OF"):
+            self._run_implicit(f"MATCH ()-[r:{rel}]->() CALL (r) {{ DELETE r }} IN TRANSACTIONS OF 50000 ROWS")
         for label in ("Organisation", "Project", "Region", "Municipality", "Postcode", "NutsConversion"):
             self._run_implicit(f"MATCH (n:{label}) CALL (n) {{ DETACH DELETE n }} IN TRANSACTIONS OF 10000 ROWS")
         self._run("MATCH (m:HelixmapMeta) SET m.data_version = coalesce(m.data_version, 0) + 1, "
@@ -603,7 +608,7 @@ class Neo4jStore:
     def query(self, cypher: str, parameters: dict[str, Any] | None = None, *, timeout_s: float = 10.0,
               max_rows: int = 1000) -> dict[str, Any]:
         """Run researcher Cypher in a read transaction with a time limit and a row cap."""
-        from neo4j import Query
+        from neo4j import unit_of_work
         from neo4j.exceptions import ClientError, Neo4jError, TransientError
 
         lowered = " ".join(cypher.lower().split())
@@ -611,8 +616,9 @@ class Neo4jStore:
             if word in lowered:
                 raise QueryRejectedError(f"'{word.strip('.')}' is not allowed in read-only queries")
 
+        @unit_of_work(timeout=timeout_s)
         def work(tx: Any) -> dict[str, Any]:
-            result = tx.run(Query(cypher, timeout=timeout_s), parameters or {})
+            result = tx.run(cypher, parameters or {})
             rows = []
             truncated = False
             for record in result:
