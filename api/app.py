@@ -7,14 +7,14 @@ from typing import Annotated, Any
 
 from fastapi import FastAPI, Path, Query, Request
 from pydantic import BaseModel, Field
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from ecosystem import __version__
 from ecosystem.config import Settings
 from ecosystem.errors import (BadInputError, HelixmapError, NotFoundError, NotSupportedError, QueryRejectedError,
                               StoreUnavailableError)
 from ecosystem.graph import network_filter, network_payload, render_map
-from ecosystem.regions import region_profile
+from ecosystem.regions import municipal_participation, region_profile
 from ecosystem.store import GraphStore, open_store
 from ecosystem.store.common import is_nuts_code, nuts_prefix
 
@@ -35,6 +35,20 @@ class UrbanRuralName(str, Enum):
     intermediate = "intermediate"
     rural = "rural"
     unknown = "unknown"
+
+
+class DegurbaName(str, Enum):
+    city = "city"
+    town_suburb = "town_suburb"
+    rural_area = "rural_area"
+
+
+class ExportFormat(str, Enum):
+    graphml = "graphml"
+    gexf = "gexf"
+    csv = "csv"
+    json = "json"
+    vosviewer = "vosviewer"
 
 
 class Layout(str, Enum):
@@ -129,10 +143,29 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
                        "lau_code": loc.get("lau_code"), "located_by": loc.get("method"),
                        "notes": loc.get("notes", [])},
             "location": {k: loc.get(k) for k in ("city", "postcode", "street", "lat", "lon", "nuts_code")},
+            "relations": db().relations(org_id),
             "projects": db().organisation_projects(org_id),
             "partners": db().partners(org_id, limit=partners_limit),
             "sources": org.get("sources", []),
         }
+
+    @app.get("/api/v1/organisations/{org_id}/recommendations", tags=["organisations"])
+    def recommendations(org_id: Annotated[str, Path(max_length=100)],
+                        k: Annotated[int, Query(ge=1, le=100)] = 10,
+                        helix: HelixName | None = None,
+                        urban_rural: UrbanRuralName | None = None,
+                        country: Annotated[str | None, Query(pattern="^[A-Za-z]{2}$")] = None,
+                        nuts: NutsParam = None,
+                        favour_rural_civil: bool = False) -> dict[str, Any]:
+        """Organisations this one should work with next (never a current partner), best first, each with its
+        reasons: shared partners by name, shared topics and programme parts, the helix it fills, geography,
+        recent activity. `favour_rural_civil` re-ranks in favour of rural and civil-society candidates."""
+        from ecosystem.partners import recommendations as find
+
+        return find(db(), org_id, k=k, helix=helix.value if helix else None,
+                    urban_rural=urban_rural.value if urban_rural else None,
+                    country=nuts_prefix(country) if country else None, nuts=check_nuts(nuts),
+                    favour_rural_civil=favour_rural_civil)
 
     def _filter(nuts: str | None, helix: list[HelixName] | None, urban_rural: list[UrbanRuralName] | None,
                 min_weight: int, year_from: int | None, year_to: int | None) -> Any:
@@ -161,6 +194,24 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
             raise BadInputError(f"not a NUTS or country code: {nuts!r}", field="nuts")
         return region_profile(db(), nuts)
 
+    @app.get("/api/v1/municipalities", tags=["regions"])
+    def municipalities(country: Annotated[str | None, Query(pattern="^[A-Za-z]{2}$")] = None,
+                       nuts: NutsParam = None,
+                       degree_of_urbanisation: Annotated[DegurbaName | None, Query()] = None) -> dict[str, Any]:
+        """Municipalities whose own government takes part in projects, with their degree of urbanisation
+        (city / town_suburb / rural_area), population and the participating bodies."""
+        code = check_nuts(nuts)
+        rows = municipal_participation(db())
+        items = [m for m in rows
+                 if (not country or m["country"] == nuts_prefix(country))
+                 and (not code or (m.get("nuts3") or "").startswith(code) or (len(code) == 2 and m["country"] == code))
+                 and (degree_of_urbanisation is None or m.get("degree_of_urbanisation") == degree_of_urbanisation.value)]
+        counts: dict[str, int] = {}
+        for m in items:
+            key = m.get("degree_of_urbanisation") or "unknown"
+            counts[key] = counts.get(key, 0) + 1
+        return {"total": len(items), "by_degree_of_urbanisation": counts, "items": items}
+
     @app.post("/api/v1/query", tags=["cypher"])
     def cypher(body: CypherRequest) -> dict[str, Any]:
         """Read-only Cypher (Neo4j store only): runs in a read transaction, with a time limit and a row cap
@@ -170,6 +221,45 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
             raise NotSupportedError("read-only Cypher needs the Neo4j store (serve with --store neo4j://HOST:PORT)")
         s = app.state.settings
         return run(body.cypher, body.parameters, timeout_s=s.cypher_timeout_s, max_rows=s.cypher_max_rows)
+
+    @app.get("/api/v1/clusters", tags=["network"])
+    def clusters(nuts: NutsParam = None,
+                 helix: Annotated[list[HelixName] | None, Query()] = None,
+                 urban_rural: Annotated[list[UrbanRuralName] | None, Query()] = None,
+                 min_weight: Annotated[int, Query(ge=1, le=10_000)] = 1,
+                 top: Annotated[int, Query(ge=1, le=100)] = 10,
+                 min_size: Annotated[int, Query(ge=1, le=100_000)] = 2) -> dict[str, Any]:
+        """Communities (Leiden, modularity, fixed seed: the same every run): size, helix mix with missing helices
+        flagged, urban-rural mix, regions, top members, links to other clusters."""
+        from ecosystem.insights import cluster_report
+
+        return cluster_report(db(), _filter(nuts, helix, urban_rural, min_weight, None, None), top=top,
+                              min_size=min_size)
+
+    @app.get("/api/v1/organisations/{org_id}/metrics", tags=["organisations"])
+    def metrics(org_id: Annotated[str, Path(max_length=100)]) -> dict[str, Any]:
+        """Degree and weighted degree, partners by helix and urban-rural type, shares of links crossing them,
+        betweenness and Gould-Fernandez brokerage roles, and the organisation's cluster."""
+        from ecosystem.insights import organisation_metrics
+
+        return organisation_metrics(db(), org_id)
+
+    @app.get("/api/v1/export", tags=["network"], response_class=Response)
+    def export(format: Annotated[ExportFormat, Query(description="graphml, gexf, csv (zip), json, vosviewer")],
+               nuts: NutsParam = None,
+               helix: Annotated[list[HelixName] | None, Query()] = None,
+               urban_rural: Annotated[list[UrbanRuralName] | None, Query()] = None,
+               min_weight: Annotated[int, Query(ge=1, le=10_000)] = 1,
+               year_from: Annotated[int | None, Query(ge=1950, le=2100)] = None,
+               year_to: Annotated[int | None, Query(ge=1950, le=2100)] = None) -> Response:
+        """The network with the same filters as /network, for Gephi, VOSviewer, pandas or networkx; nodes carry
+        helix, urban-rural type, region, country and cluster."""
+        from ecosystem.insights import export as make_export
+
+        flt = _filter(nuts, helix, urban_rural, min_weight, year_from, year_to)
+        content, media, suffix = make_export(db(), flt, format.value)
+        return Response(content, media_type=media,
+                        headers={"Content-Disposition": f'attachment; filename="helixmap-network.{suffix}"'})
 
     @app.get("/maps/network", response_class=HTMLResponse, tags=["maps"])
     def map_page(nuts: NutsParam = None,

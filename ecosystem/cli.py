@@ -27,7 +27,7 @@ import_app = typer.Typer(no_args_is_help=True, help="Import open data into the s
 app.add_typer(import_app, name="import")
 
 err = Console(stderr=True, highlight=False, soft_wrap=True)
-out = Console(highlight=False)
+out = Console(highlight=False, soft_wrap=True)
 
 
 class _State:
@@ -125,6 +125,22 @@ def import_regions(paths: list[str] = typer.Argument(..., help="NUTS typology, n
     _run(action)
 
 
+@import_app.command("ror")
+def import_ror(paths: list[str] = typer.Argument(..., help="ROR schema v2 JSON dump (.json, .json.gz, the "
+                                                            "published zip), a directory or a URL")) -> None:
+    """Import the Research Organization Registry: organisations, helices from types, relationships."""
+    from importers.ror import read_ror
+
+    def action() -> None:
+        store = _open()
+        with _progress() as progress:
+            batch = read_ror(paths, cache_dir=state.settings.cache_dir, progress=progress)
+            report = _apply(store, batch, progress)
+        _print_report(report)
+        store.close()
+    _run(action)
+
+
 @import_app.command("table")
 def import_table(path: Path = typer.Argument(..., help="CSV/TSV register or participation table"),
                  mapping: Path = typer.Option(..., "--mapping", help="TOML file mapping columns to fields")) -> None:
@@ -198,6 +214,91 @@ def write_map(out_file: Path = typer.Option(Path("helixmap-network.html"), "--ou
         out_file.write_text(html, encoding="utf-8")
         store.close()
         err.print(f"wrote {out_file}")
+    _run(action)
+
+
+@app.command()
+def recommend(org_id: str = typer.Argument(..., help="Organisation id (e.g. a PIC)."),
+              k: int = typer.Option(10, "-k", min=1, max=100, help="How many partners."),
+              helix: Optional[str] = typer.Option(None, help="Only candidates of this helix."),
+              urban_rural: Optional[str] = typer.Option(None, "--urban-rural", help="urban, intermediate, rural."),
+              country: Optional[str] = typer.Option(None, help="Only candidates in this country."),
+              nuts: Optional[str] = typer.Option(None, help="Only candidates in this NUTS region (any level)."),
+              favour_rural_civil: bool = typer.Option(False, "--favour-rural-civil",
+                                                      help="Re-rank in favour of rural and civil-society partners."),
+              as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """Recommend partners for an organisation, with the reasons for each."""
+    def action() -> None:
+        from ecosystem.partners import recommendations
+
+        store = _open()
+        with _progress() as progress:
+            task = progress.add_task("building the partner index", total=None)
+            result = recommendations(store, org_id, k=k, helix=helix, urban_rural=urban_rural, country=country,
+                                     nuts=nuts, favour_rural_civil=favour_rural_civil)
+            progress.remove_task(task)
+        store.close()
+        if as_json:
+            print(json.dumps(result, ensure_ascii=False, indent=1))
+            return
+        for i, item in enumerate(result["items"], 1):
+            place = ", ".join(x for x in (item.get("nuts3"), item.get("country")) if x)
+            out.print(f"{i:>2}. {item['name']} ({item['helix']}, {place}; score {item['score']:.3f})")
+            for reason in item["reasons"]:
+                out.print(f"      - {reason}")
+    _run(action)
+
+
+@app.command("export")
+def export_network(fmt: str = typer.Option("graphml", "--format", help="graphml, gexf, csv (zip), json, vosviewer."),
+                   out_file: Optional[Path] = typer.Option(None, "--out", help="File to write (default by format)."),
+                   nuts: list[str] = typer.Option([], help="NUTS code of any level, or a country code (repeatable)."),
+                   helix: list[str] = typer.Option([], help="Helix (repeatable)."),
+                   urban_rural: list[str] = typer.Option([], "--urban-rural", help="urban, intermediate, rural."),
+                   min_weight: int = typer.Option(1, "--min-weight", help="Minimum shared projects on a link."),
+                   year_from: Optional[int] = typer.Option(None, "--year-from"),
+                   year_to: Optional[int] = typer.Option(None, "--year-to")) -> None:
+    """Export the network for Gephi, VOSviewer, pandas or networkx (helix, urban-rural, region, cluster)."""
+    def action() -> None:
+        from ecosystem.graph import network_filter
+        from ecosystem.insights import export
+
+        store = _open()
+        flt = network_filter(nuts=nuts, helix=helix, urban_rural=urban_rural, min_weight=min_weight,
+                             year_from=year_from, year_to=year_to)
+        with _progress() as progress:
+            task = progress.add_task("computing the network and its clusters", total=None)
+            content, _media, suffix = export(store, flt, fmt)
+            progress.remove_task(task)
+        target = out_file or Path(f"helixmap-network.{suffix}")
+        target.write_bytes(content)
+        store.close()
+        err.print(f"wrote {target}")
+    _run(action)
+
+
+@app.command()
+def clusters(nuts: list[str] = typer.Option([], help="NUTS code of any level, or a country code (repeatable)."),
+             min_size: int = typer.Option(2, "--min-size", help="Smallest cluster to list."),
+             as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """Communities of the collaboration graph (Leiden, fixed seed) with their helix and urban-rural mix."""
+    def action() -> None:
+        from ecosystem.graph import network_filter
+        from ecosystem.insights import cluster_report
+
+        store = _open()
+        with _progress() as progress:
+            task = progress.add_task("detecting clusters", total=None)
+            report = cluster_report(store, network_filter(nuts=nuts), min_size=min_size)
+            progress.remove_task(task)
+        store.close()
+        if as_json:
+            print(json.dumps(report, ensure_ascii=False, indent=1, default=str))
+            return
+        out.print(f"{report['n_clusters']:,} clusters, modularity {report['modularity']:.3f}")
+        for c in report["clusters"][:20]:
+            missing = ", ".join(c.get("missing_helices", [])) or "none"
+            out.print(f"  cluster {c.get('cluster')}: {c.get('size')} organisations; missing helices: {missing}")
     _run(action)
 
 

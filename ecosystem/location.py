@@ -509,12 +509,19 @@ class LocationResolver:
 
     def __init__(self, regions: Iterable[Region], shapes: Iterable[RegionShape],
                  municipalities: Iterable[Municipality], conversions: Iterable[NutsConversion],
-                 postcode_lookup: PostcodeLookup, *, postcode_countries: Iterable[str] | None = None) -> None:
+                 postcode_lookup: PostcodeLookup, *, postcode_countries: Iterable[str] | None = None,
+                 places: Iterable[Any] = ()) -> None:
         self.regions: dict[str, Region] = {r.nuts_id: r for r in regions}
         self._nuts3 = {code for code, r in self.regions.items() if r.level == 3}
         self._countries = {r.country for r in self.regions.values()}
         self.versions = NutsVersions(conversions)
         self.shapes = ShapeIndex(shapes)
+        place_list = list(places)
+        self.places: Any = None
+        if place_list:
+            from ecosystem.geocode import PlaceIndex  # geocode imports this module
+
+            self.places = PlaceIndex(place_list, region_of=self.shapes.lookup)
         self._postcode_lookup = postcode_lookup
         self._postcode_countries = set(postcode_countries) if postcode_countries is not None else None
         self._laus: dict[tuple[str, str], list[_Lau]] = defaultdict(list)  # (country, folded name)
@@ -610,6 +617,15 @@ class LocationResolver:
             if nuts3 is None and loc.city and country:
                 nuts3 = self._by_city(country, loc.city, within, notes)
                 method = "city" if nuts3 else None
+            if nuts3 is None and loc.city and country and self.places is not None \
+                    and (loc.lat is None or loc.lon is None):
+                hit = self.places.locate(loc.city, country, nuts3_hint=within)
+                if hit:
+                    lat, lon, note = hit
+                    nuts3 = self.shapes.lookup(lon, lat)
+                    method = "place" if nuts3 else None
+                    if note:
+                        notes.append(note)
             if nuts3 and within and not nuts3.startswith(within):
                 notes.append(f"NUTS code {within} given, but {method} places it in {nuts3}")
         elif nuts3 is None:

@@ -74,6 +74,10 @@ def merge_organisation(old: Organisation | None, new: Organisation) -> Organisat
         identifiers={**old.identifiers, **new.identifiers},
         sme=new.sme if new.sme is not None else old.sme,
         url=new.url or old.url,
+        acronyms=list(dict.fromkeys([*old.acronyms, *new.acronyms])),
+        established=new.established or old.established,
+        status=new.status or old.status,
+        tags=list(dict.fromkeys([*old.tags, *new.tags])),
         sources=merge_sources(old.sources, new.sources),
     )
 

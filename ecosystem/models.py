@@ -105,7 +105,34 @@ class Organisation(_Record):
     identifiers: dict[str, str] = Field(default_factory=dict)
     sme: bool | None = None
     url: str | None = None
+    acronyms: list[str] = Field(default_factory=list)
+    established: int | None = None
+    status: str | None = None  # e.g. ROR "active", "inactive", "withdrawn"
+    tags: list[str] = Field(default_factory=list)  # a register's own categories
     sources: list[Provenance] = Field(default_factory=list)
+
+
+class OrganisationRelation(_Record):
+    """A link between organisations that is not collaboration: parent, child, related, successor..."""
+
+    source_id: str
+    target_id: str
+    kind: str
+    source: Provenance
+
+
+class Place(_Record):
+    """A populated place (GeoNames) for geocoding a city name within a country."""
+
+    geonames_id: str
+    name: str
+    ascii_name: str | None = None
+    alternate_names: list[str] = Field(default_factory=list)
+    country: str
+    lat: float
+    lon: float
+    population: int | None = None
+    admin1: str | None = None
 
 
 class Project(_Record):

@@ -62,6 +62,45 @@ def region_profile(store: Any, nuts: str) -> dict[str, Any]:
                   "weight_inside": weight_inside, "weight_outside": weight_outside},
         "urban_rural_links": [{"a": a, "b": b, "links": n} for (a, b), n in sorted(matrix.items())],
         "helix_links": [{"a": a, "b": b, "links": n} for (a, b), n in sorted(helix_matrix.items())],
+        "analytics": _analytics(store, graph, inside),
         "top_partner_regions": [{"region": r, "links": n}
                                 for r, n in sorted(partner_regions.items(), key=lambda kv: (-kv[1], kv[0]))[:10]],
     }
+
+
+def municipal_participation(store: Any) -> list[dict[str, Any]]:
+    """Municipalities whose own government takes part in projects (one entry per municipality)."""
+    by_key: dict[str, dict[str, Any]] = {}
+    for body in store.municipal_governments():
+        entry = by_key.get(body["lau"])
+        if entry is None:
+            m = store.municipality(body["lau"]) or {}
+            entry = {"lau": body["lau"], "name": m.get("name"), "country": body["country"],
+                     "nuts3": m.get("nuts3"), "nuts3_version": m.get("nuts3_source_version"),
+                     "population": m.get("population"), "degree_of_urbanisation": m.get("degurba"),
+                     "bodies": [], "projects": 0}
+            by_key[body["lau"]] = entry
+        entry["bodies"].append({"id": body["id"], "name": body["name"], "projects": body["projects"]})
+        entry["projects"] += body["projects"]
+    return sorted(by_key.values(), key=lambda e: (-e["projects"], e["lau"]))
+
+
+def _analytics(store: Any, graph: Any, inside: set[str]) -> dict[str, Any]:
+    """Helix diversity, E-I indices, top bridges (brokerage) and the helix synergy of the region's projects."""
+    from ecosystem.region_analytics import region_analytics
+
+    return region_analytics(graph, inside, participations_of(store))
+
+
+_participations: dict[str, tuple[str, list[tuple[str, str]]]] = {}
+
+
+def participations_of(store: Any) -> list[tuple[str, str]]:
+    """(project, organisation) pairs of the store, cached per data version."""
+    version = store.data_version()
+    cached = _participations.get(store.uri)
+    if cached and cached[0] == version:
+        return cached[1]
+    rows = [(p, o) for p, o, _role, _ec in store.iter_participations()]
+    _participations[store.uri] = (version, rows)
+    return rows

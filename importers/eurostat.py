@@ -17,6 +17,7 @@ from ecosystem.models import URBN_TYPE_CODES, Provenance, Region, UrbanRural
 from ecosystem.store.base import ImportBatch
 from importers._files import iter_files, zip_members
 from importers._http import download, is_url
+from importers.places import detect_places_file, read_places
 from importers.regions import (GISCO_LICENCE, detect_region_file, parse_converter, parse_geometry, parse_lau,
                                parse_names, parse_postcodes, parse_typology)
 
@@ -82,6 +83,10 @@ def read_regions(inputs: Iterable[str | Path], *, cache_dir: Path, progress: Any
     geo_regions: dict[str, Region] = {}
     with tempfile.TemporaryDirectory(prefix="helixmap-regions-") as tmp:
         for path, strict in _files(inputs, cache_dir, progress, Path(tmp)):
+            if detect_places_file(path):
+                batch.places.extend(read_places([path], cache_dir=cache_dir).places)
+                seen.append(f"{path.name} (places)")
+                continue
             try:
                 kind = detect_region_file(path)
             except BadInputError:

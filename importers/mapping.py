@@ -24,11 +24,12 @@ TEXT, COUNTRY, NUMBER, LAT, LON, COORDINATES, BOOL, DATE, YEAR, LIST = (
     "text", "country", "number", "lat", "lon", "coordinates", "bool", "date", "year", "list")
 
 SOURCE_KEYS = ("name", "licence", "url", "delimiter", "encoding", "quote", "skip_lines", "null_values",
-               "decimal", "on_bad_row")
+               "decimal", "on_bad_row", "sheet")
 
 ORGANISATION_FIELDS: dict[str, str] = {
     "name": TEXT, "short_name": TEXT, "country": COUNTRY, "city": TEXT, "postcode": TEXT, "street": TEXT,
     "lat": LAT, "lon": LON, "coordinates": COORDINATES, "nuts_code": TEXT, "url": TEXT, "sme": BOOL,
+    "category": TEXT,
 }
 ORGANISATION_KEYS = ("id", "id_template", *ORGANISATION_FIELDS, "identifiers", "helix")
 
@@ -92,6 +93,7 @@ class SourceSpec:
     null_values: frozenset[str] = frozenset({""})
     decimal: str = "auto"  # "auto", "." or ","
     on_bad_row: str = "error"  # "error" or "skip"
+    sheet: str | int | None = None  # XLSX: the sheet's name or 1-based position (default: the first)
 
 
 @dataclass(frozen=True)
@@ -287,7 +289,11 @@ class _Loader:
         on_bad_row = table.get("on_bad_row", "error")
         if on_bad_row not in ("error", "skip"):
             raise self.fail("'on_bad_row' must be \"error\" or \"skip\"", "source", "on_bad_row")
-        return SourceSpec(name=name or "", licence=licence or "", url=url, delimiter=delimiter,
+        sheet = table.get("sheet")
+        if sheet is not None and (isinstance(sheet, bool) or not isinstance(sheet, (str, int))
+                                  or (isinstance(sheet, int) and sheet < 1)):
+            raise self.fail("'sheet' must be a sheet name or its position (1 for the first)", "source", "sheet")
+        return SourceSpec(sheet=sheet, name=name or "", licence=licence or "", url=url, delimiter=delimiter,
                           encoding=codec, quote=quote, skip_lines=skip,
                           null_values=frozenset(v.strip() for v in nulls) | {""}, decimal=decimal,
                           on_bad_row=on_bad_row)

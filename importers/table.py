@@ -194,10 +194,56 @@ def _open_binary(path: Path, stack: contextlib.ExitStack) -> io.BufferedIOBase:
     if magic[:2] == b"\x1f\x8b":
         return stack.enter_context(gzip.GzipFile(fileobj=raw, mode="rb"))
     if magic == b"PK\x03\x04":
-        raise BadInputError("this is a zip archive (or an XLSX workbook); `import table` reads CSV/TSV "
-                            "(optionally gzipped): save the sheet as CSV or unzip it first", file=path.name,
-                            line=1)
+        raise BadInputError("this is a zip archive, not a CSV/TSV table or an XLSX workbook; unzip it first",
+                            file=path.name, line=1)
     return raw
+
+
+def _is_xlsx(path: Path) -> bool:
+    """An XLSX workbook: a zip holding xl/workbook.xml."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as zf:
+            return "xl/workbook.xml" in zf.namelist()
+    except (zipfile.BadZipFile, OSError):
+        return False
+
+
+def _xlsx_to_csv(path: Path, sheet: str | int | None, target: Path) -> None:
+    """The chosen sheet of a workbook as a UTF-8 CSV file with the same row numbers (line n = row n)."""
+    import csv as _csv
+
+    try:
+        from openpyxl import load_workbook
+    except ImportError as exc:  # pragma: no cover - openpyxl is a dependency
+        raise BadInputError("reading XLSX needs openpyxl (pip install openpyxl)", file=path.name) from exc
+    try:
+        workbook = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds on a damaged workbook
+        raise BadInputError(f"not a readable XLSX workbook ({exc})", file=path.name) from exc
+    try:
+        names = workbook.sheetnames
+        if sheet is None:
+            ws = workbook[names[0]]
+        elif isinstance(sheet, int):
+            if sheet > len(names):
+                raise BadInputError(f"the workbook has {len(names)} sheet(s), not {sheet}", file=path.name,
+                                    field="sheet")
+            ws = workbook[names[sheet - 1]]
+        elif sheet in names:
+            ws = workbook[sheet]
+        else:
+            raise BadInputError(f"no sheet named {sheet!r}; the sheets are: {', '.join(names)}", file=path.name,
+                                field="sheet")
+        with target.open("w", encoding="utf-8", newline="") as fh:
+            writer = _csv.writer(fh)
+            for row in ws.iter_rows(values_only=True):
+                writer.writerow(["" if v is None else (str(int(v)) if isinstance(v, float) and v.is_integer()
+                                                       else str(v).replace("\r\n", " ").replace("\n", " "))
+                                 for v in row])
+    finally:
+        workbook.close()
 
 
 def _open_text(path: Path, encoding: str, stack: contextlib.ExitStack) -> io.TextIOWrapper:
@@ -734,6 +780,8 @@ class _TableReader:
             for attr in ("short_name", "country", "sme", "url"):
                 if attr in vals:
                     record[attr] = vals[attr]
+            if vals.get("category"):
+                record["tags"] = [vals["category"]]
             if names:
                 record["names"] = list(names)
             identifiers = {k[11:]: v for k, v in vals.items() if k.startswith("identifier:")}
@@ -782,6 +830,19 @@ def read_table(path: Path, mapping_path: Path, *, progress: Callable[[int], None
     and once at the end.
     """
     mapping = load_mapping(Path(mapping_path))
+    path = Path(path)
+    if path.suffix.lower() in (".xlsx", ".xlsm") or (path.is_file() and _is_xlsx(path)):
+        import dataclasses
+        import tempfile
+
+        with tempfile.TemporaryDirectory(prefix="helixmap-xlsx-") as tmp:
+            converted = Path(tmp) / (path.stem + ".csv")
+            _xlsx_to_csv(path, mapping.source.sheet, converted)
+            sheet_mapping = dataclasses.replace(mapping, source=dataclasses.replace(
+                mapping.source, delimiter=",", encoding="utf-8-sig", quote='"'))
+            reader = _TableReader(converted, sheet_mapping, progress)
+            reader.file = path.name
+            return reader.read()
     # Hundreds of thousands of new objects that all stay alive: the cyclic garbage collector would
     # rescan them again and again (it triples the time on the full H2020 table) and can free nothing.
     was_enabled = gc.isenabled()

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Protocol, runtime_checkable
 
-from ecosystem.models import Municipality, Organisation, Participation, Project, Region
+from ecosystem.models import (Municipality, Organisation, OrganisationRelation, Participation, Place, Project,
+                              Region)
 
 HELIX_KEYS = ("academia", "industry", "government", "civil_society", "unknown")
 URBAN_RURAL_KEYS = ("urban", "intermediate", "rural", "unknown")
@@ -28,16 +29,19 @@ class ImportBatch:
     municipalities: list[Municipality] = field(default_factory=list)
     postcodes: list[tuple[str, str, str, str]] = field(default_factory=list)  # country, postcode, nuts3, version
     conversions: list[Any] = field(default_factory=list)  # importers.regions.NutsConversion
+    relations: list[OrganisationRelation] = field(default_factory=list)
+    places: list[Place] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
     def touches_regions(self) -> bool:
         return bool(self.regions or self.region_names or self.shapes or self.municipalities
-                    or self.postcodes or self.conversions)
+                    or self.postcodes or self.conversions or self.places)
 
     def size(self) -> int:
         return (len(self.organisations) + len(self.projects) + len(self.participations)
                 + len(self.regions) + len(self.region_names) + len(self.shapes)
-                + len(self.municipalities) + len(self.postcodes) + len(self.conversions))
+                + len(self.municipalities) + len(self.postcodes) + len(self.conversions)
+                + len(self.relations) + len(self.places))
 
 
 @dataclass

@@ -7,30 +7,48 @@ Graph model::
     (:Organisation)-[:COLLABORATES_WITH {weight, funding, first_year, last_year}]-(:Organisation)
 
 plus lookup nodes for locating organisations (:Municipality, :Postcode, :NutsConversion) and one
-(:HelixmapMeta) node holding the data version. Writes are batched `UNWIND ... MERGE` in managed
-transactions (retried on transient errors by the driver); every query names its database and routes
-reads as reads; values always travel as parameters.
+(:HelixmapMeta) node holding the data version. Writes are batched `UNWIND` in managed transactions
+(retried on transient errors by the driver); every query names its database and routes reads as reads;
+values always travel as parameters.
 
-A Neo4j import is written in batches, not one transaction, so it scales; it is idempotent, and a
-`collaborations_dirty` flag set before the collaboration projection is rewritten (and cleared after)
-makes a re-run after an interruption finish the job: the same import twice equals one clean import.
+A Neo4j import is written in batches, not one transaction, so it scales. What is already stored is read
+first (skipped for a label the count store says is empty), so records known to be new are CREATEd and
+relationships are written by internal node id (an id seek, not an index seek); records that changed are
+MERGEd or SET; unchanged ones are not written at all. The COLLABORATES_WITH projection is computed in
+Python (numpy) and only its difference from what is stored is written. Imports are idempotent, and a
+`collaborations_dirty` flag, set before anything the projection depends on is written and cleared once
+the projection is rebuilt, makes a re-run after an interruption finish the job: the same import twice
+equals one clean import.
 """
 
 from __future__ import annotations
 
+import gc
 import json
-from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import Any, Callable, Iterator
 
 from ecosystem.errors import NotSupportedError, QueryRejectedError, StoreUnavailableError
 from ecosystem.merge import merge_organisation, merge_project, stronger_role
-from ecosystem.models import Municipality, Organisation, Project, Region
+from ecosystem.models import Municipality, Organisation, Place, Project, Region
+from ecosystem.municipal import link_municipality
 from ecosystem.store.base import HELIX_KEYS, URBAN_RURAL_KEYS, ImportBatch, ImportReport, NetworkFilter
 from ecosystem.store.common import (COUNTRY_ALIASES, fts_query, name_index_text, note_location, nuts_prefix,
                                     unlocated_reason)
 
-BATCH = 10_000
-COLLAB_BATCH = 20_000
+# Rows per transaction, measured on the full H2020 table (2-core machine, Neo4j 5.26, 2g heap / 2g page cache;
+# `bench/import_neo4j.py --sweep` and the side experiments noted in its docstring). Relationship writes are
+# fastest at about 5,000 per transaction: PARTICIPATES_IN 33k/s at 5k against 27-29k/s at 2k, 25-31k/s at 10k,
+# 25k/s at 20k and 20-25k/s at 50k; COLLABORATES_WITH (median of 3) 30k/s at 5k, 26k/s at 2k, 28k/s at 10k,
+# 21k/s at 20k, 24k/s at 50k. Creating organisations showed no difference between 2k and 20k (7-10k nodes/s).
+# A second concurrent writer gave nothing (the server's one busy core is the limit), so it stays at one.
+BATCH = 10_000  # lookup nodes (regions, municipalities, postcodes) per MERGE transaction
+LOOKUP_BATCH = 20_000  # keys per read of stored records
+NODE_BATCH = 10_000  # organisations / projects created per transaction
+PART_BATCH = 5_000  # PARTICIPATES_IN per transaction
+COLLAB_BATCH = 5_000  # COLLABORATES_WITH per transaction
+COLLAB_WRITERS = 1  # concurrent sessions writing COLLABORATES_WITH
 
 SCHEMA = [
     "CREATE CONSTRAINT organisation_id IF NOT EXISTS FOR (o:Organisation) REQUIRE o.id IS UNIQUE",
@@ -39,6 +57,9 @@ SCHEMA = [
     "CREATE CONSTRAINT municipality_key IF NOT EXISTS FOR (m:Municipality) REQUIRE m.key IS UNIQUE",
     "CREATE CONSTRAINT postcode_key IF NOT EXISTS FOR (p:Postcode) REQUIRE p.key IS UNIQUE",
     "CREATE CONSTRAINT conversion_key IF NOT EXISTS FOR (c:NutsConversion) REQUIRE c.key IS UNIQUE",
+    "CREATE CONSTRAINT place_key IF NOT EXISTS FOR (p:Place) REQUIRE p.key IS UNIQUE",
+    "CREATE CONSTRAINT org_relation_key IF NOT EXISTS FOR (r:OrgRelation) REQUIRE r.key IS UNIQUE",
+    "CREATE INDEX org_relation_source IF NOT EXISTS FOR (r:OrgRelation) ON (r.source_id)",
     "CREATE CONSTRAINT meta_key IF NOT EXISTS FOR (m:HelixmapMeta) REQUIRE m.key IS UNIQUE",
     "CREATE INDEX organisation_helix IF NOT EXISTS FOR (o:Organisation) ON (o.helix)",
     "CREATE INDEX organisation_country IF NOT EXISTS FOR (o:Organisation) ON (o.country)",
@@ -57,6 +78,77 @@ _FORBIDDEN = ("dbms.", "db.create", "db.clear", "load csv", "apoc.", "gds.", "db
 def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
     for i in range(0, len(items), size):
         yield items[i:i + size]
+
+
+@contextmanager
+def _no_gc() -> Iterator[None]:
+    """Bulk loads allocate millions of small objects: the cyclic GC would rescan them over and over."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _collaborations(members: list[tuple[Any, ...]]) -> list[list[Any]]:
+    """The organisation-organisation projection of participations, as columns to write.
+
+    `members` holds (project id, organisation id, organisation internal id, EC contribution, start year, end
+    year), one per participation. Each pair (a, b) with a.id < b.id gets the internal ids of a and b, the shared
+    projects, the summed contributions of both, the first start year and the last end year (the start year when
+    there is no end): the same numbers as the SQLite store. Returns six equally long lists, one per field.
+    Vectorised with numpy (a million pair instances: a fraction of a second, where a Python loop takes seconds).
+    Sums run in a fixed order (projects, then organisations, by id), so computing twice gives the same floats and
+    an unchanged graph compares as unchanged.
+    """
+    import numpy as np
+
+    if not members:
+        return [[] for _ in range(6)]
+    pids, oids, internal_ids, ecs, starts, ends = zip(*members)
+    keys = sorted(set(oids))
+    ordinal = {k: i for i, k in enumerate(keys)}  # ordinal order is id order
+    project_ordinal = {k: i for i, k in enumerate(sorted(set(pids)))}
+    n = len(members)
+    org = np.fromiter(map(ordinal.__getitem__, oids), dtype=np.int64, count=n)
+    project = np.fromiter(map(project_ordinal.__getitem__, pids), dtype=np.int64, count=n)
+    internal = np.zeros(len(keys), dtype=np.int64)
+    internal[org] = internal_ids
+    never, before = np.iinfo(np.int64).max, np.iinfo(np.int64).min
+    ec = np.array([0.0 if e is None else e for e in ecs], dtype=np.float64)
+    start = np.array([never if s is None else s for s in starts], dtype=np.int64)
+    end = np.array([e if e is not None else (before if s is None else s) for s, e in zip(starts, ends)],
+                   dtype=np.int64)
+    order = np.lexsort((org, project))
+    org, project, ec, start, end = org[order], project[order], ec[order], start[order], end[order]
+    # rows of one project are now contiguous: row i pairs with every later row of its project
+    first = np.flatnonzero(np.concatenate(([True], project[1:] != project[:-1])))
+    size = np.diff(np.append(first, n))
+    later = np.repeat(first + size, size) - np.arange(n) - 1
+    total = int(later.sum())
+    if total == 0:
+        return [[] for _ in range(6)]
+    left = np.repeat(np.arange(n), later)
+    right = left + 1 + np.arange(total) - np.repeat(np.cumsum(later) - later, later)
+    key = org[left] * len(keys) + org[right]
+    order = np.argsort(key, kind="stable")
+    key = key[order]
+    bounds = np.flatnonzero(np.concatenate(([True], key[1:] != key[:-1])))
+    weight = np.diff(np.append(bounds, total))
+    funding = np.add.reduceat((ec[left] + ec[right])[order], bounds)
+    first_year = np.minimum.reduceat(start[left][order], bounds)
+    last_year = np.maximum.reduceat(end[left][order], bounds)
+    years = []
+    for column, unknown in ((first_year, never), (last_year, before)):
+        values = column.tolist()
+        for i in np.flatnonzero(column == unknown).tolist():
+            values[i] = None
+        years.append(values)
+    pair = key[bounds]
+    return [internal[pair // len(keys)].tolist(), internal[pair % len(keys)].tolist(), weight.tolist(),
+            funding.tolist(), *years]
 
 
 class Neo4jStore:
@@ -136,7 +228,8 @@ class Neo4jStore:
         # hundreds of thousands of relationships and exceed the transaction memory limit
         for rel in ("COLLABORATES_WITH", "PARTICIPATES_IN", "LOCATED_IN", "PART_OF"):
             self._run_implicit(f"MATCH ()-[r:{rel}]->() CALL (r) {{ DELETE r }} IN TRANSACTIONS OF 50000 ROWS")
-        for label in ("Organisation", "Project", "Region", "Municipality", "Postcode", "NutsConversion"):
+        for label in ("Organisation", "Project", "Region", "Municipality", "Postcode", "NutsConversion", "Place",
+                      "OrgRelation"):
             self._run_implicit(f"MATCH (n:{label}) CALL (n) {{ DETACH DELETE n }} IN TRANSACTIONS OF 10000 ROWS")
         self._run("MATCH (m:HelixmapMeta) SET m.data_version = coalesce(m.data_version, 0) + 1, "
                   "m.collaborations_dirty = false")
@@ -151,23 +244,61 @@ class Neo4jStore:
     # -- writing ---------------------------------------------------------------------------------
     def apply(self, batch: ImportBatch, progress: Any = None) -> ImportReport:
         report = ImportReport(label=batch.label, warnings=list(batch.warnings))
-        changed = 0
-        regions_changed = self._write_regions(batch, report)
-        changed += regions_changed
-        org_changes = self._write_organisations(batch.organisations, report)
-        changed += org_changes
-        changed += self._write_projects(batch, report)
-        part_changes = self._write_participations(batch, report)
-        changed += part_changes
-        changed += self._relocate(None if regions_changed else [o.id for o in batch.organisations], report)
-        dirty = self._run("MATCH (m:HelixmapMeta {key: 'meta'}) RETURN m.collaborations_dirty AS d")[0]["d"]
-        if part_changes or dirty:
-            self._rebuild_collaborations(progress)
-            changed += 1
-        report.changed = changed
-        if changed:
-            self._bump()
+        with _no_gc():
+            before = self._counts()
+            changed = 0
+            regions_changed = self._write_regions(batch, report)
+            changed += regions_changed
+            current, org_changes, org_ids = self._write_organisations(batch.organisations, report,
+                                                                      empty=not before["organisations"])
+            changed += org_changes
+            projects, project_changes, project_ids, years_changed = self._write_projects(
+                batch, report, empty=not before["projects"])
+            changed += project_changes
+            part_changes, projection = self._write_participations(batch, report, org_ids, project_ids, projects,
+                                                                  empty=not before["participations"])
+            changed += part_changes
+            changed += self._merge_simple(
+                "OrgRelation", [{"key": f"{r.source_id}|{r.target_id}|{r.kind}", "source_id": r.source_id,
+                                 "target_id": r.target_id, "kind": r.kind, "source": r.source.model_dump_json()}
+                                for r in batch.relations], ("source_id", "target_id", "kind", "source"))
+            changed += self._relocate(None if regions_changed else current, report,
+                                      regions_loaded=bool(before["regions"] or regions_changed))
+            dirty = self._run("MATCH (m:HelixmapMeta {key: 'meta'}) RETURN m.collaborations_dirty AS d",
+                              read=True)[0]["d"]
+            if part_changes or years_changed or dirty:
+                # when the store held no participations before, the batch's are all there is: the projection
+                # is computed from memory instead of reading them back
+                self._rebuild_collaborations(progress, projection, had=before["collaborations"])
+                changed += 1
+            report.changed = changed
+            if changed:
+                self._bump()
         return report
+
+    def _counts(self) -> dict[str, int]:
+        """What the store holds before an import, from the count store (constant time)."""
+        rows = self._run(
+            "CALL () { MATCH (o:Organisation) RETURN count(o) AS organisations } "
+            "CALL () { MATCH (p:Project) RETURN count(p) AS projects } "
+            "CALL () { MATCH ()-[r:PARTICIPATES_IN]->() RETURN count(r) AS participations } "
+            "CALL () { MATCH ()-[c:COLLABORATES_WITH]->() RETURN count(c) AS collaborations } "
+            "CALL () { MATCH (r:Region) RETURN count(r) AS regions } "
+            "RETURN organisations, projects, participations, collaborations, regions", read=True)
+        return dict(rows[0])
+
+    def _mark_dirty(self) -> None:
+        """Set before anything the projection depends on is written; cleared once it is rebuilt."""
+        self._run("MATCH (m:HelixmapMeta {key: 'meta'}) SET m.collaborations_dirty = true")
+
+    def _node_ids(self, label: str, keys: list[str]) -> dict[str, int]:
+        """Internal ids of nodes by their key, so relationship writes seek by id instead of by index."""
+        out: dict[str, int] = {}
+        for chunk in _chunks(keys, LOOKUP_BATCH):
+            for r in self._run(f"UNWIND $keys AS k MATCH (n:{label} {{id: k}}) RETURN k, id(n) AS i", read=True,
+                               keys=chunk):
+                out[r["k"]] = r["i"]
+        return out
 
     def _write_regions(self, batch: ImportBatch, report: ImportReport) -> int:
         if not batch.touches_regions():
@@ -228,7 +359,10 @@ class Neo4jStore:
                                 "to_version": c.to_version, "to_code": c.to_code, "weight": c.weight}
                                for c in batch.conversions], ("from_version", "from_code", "to_version", "to_code",
                                                               "weight"))
-        report.regions = len(batch.regions) + len(batch.region_names) + len(batch.shapes)
+        changed += self._merge_simple(
+            "Place", [{"key": p.geonames_id, "country": p.country, "doc": p.model_dump_json()}
+                      for p in batch.places], ("country", "doc"))
+        report.regions = len(batch.regions) + len(batch.region_names) + len(batch.shapes) + len(batch.places)
         report.municipalities = len(batch.municipalities)
         report.postcodes = len(batch.postcodes)
         return changed
@@ -259,15 +393,16 @@ class Neo4jStore:
                 out[org.id] = org
         return out
 
+    @staticmethod
+    def _org_row(o: Organisation) -> dict[str, Any]:
+        loc = o.location
+        return {"id": o.id, "name": o.name, "country": o.country, "helix": o.helix.value.value,
+                "helix_confidence": o.helix.confidence, "nuts3": loc.nuts3, "urban_rural": loc.urban_rural.value,
+                "degurba": loc.degurba.value if loc.degurba else None, "lat": loc.lat, "lon": loc.lon,
+                "city": loc.city, "name_text": name_index_text(o), "doc": o.model_dump_json()}
+
     def _save_orgs(self, orgs: list[Organisation]) -> None:
-        rows = []
-        for o in orgs:
-            loc = o.location
-            rows.append({"id": o.id, "name": o.name, "country": o.country, "helix": o.helix.value.value,
-                         "helix_confidence": o.helix.confidence, "nuts3": loc.nuts3,
-                         "urban_rural": loc.urban_rural.value, "degurba": loc.degurba.value if loc.degurba else None,
-                         "lat": loc.lat, "lon": loc.lon, "city": loc.city, "name_text": name_index_text(o),
-                         "doc": o.model_dump_json()})
+        """Write organisations that may already be stored, moving their LOCATED_IN link with them."""
         self._write_batches(
             "UNWIND $rows AS row MERGE (o:Organisation {id: row.id}) SET o.name = row.name, o.country = row.country, "
             "o.helix = row.helix, o.helix_confidence = row.helix_confidence, o.nuts3 = row.nuts3, "
@@ -275,116 +410,223 @@ class Neo4jStore:
             "o.city = row.city, o.name_text = row.name_text, o.doc = row.doc "
             "WITH o, row OPTIONAL MATCH (o)-[old:LOCATED_IN]->(r:Region) WHERE r.nuts_id <> row.nuts3 "
             "DELETE old WITH DISTINCT o, row WHERE row.nuts3 IS NOT NULL "
-            "MATCH (r:Region {nuts_id: row.nuts3}) MERGE (o)-[:LOCATED_IN]->(r)", rows, size=5000)
+            "MATCH (r:Region {nuts_id: row.nuts3}) MERGE (o)-[:LOCATED_IN]->(r)",
+            [self._org_row(o) for o in orgs], size=NODE_BATCH)
 
-    def _write_organisations(self, orgs: list[Organisation], report: ImportReport) -> int:
+    def _create_nodes(self, label: str, rows: list[dict[str, Any]]) -> dict[str, int]:
+        """CREATE nodes known not to exist yet (no index seek, unlike MERGE); returns their internal ids."""
+        ids: dict[str, int] = {}
+        query = f"UNWIND $rows AS row CREATE (n:{label}) SET n = row RETURN row.id AS k, id(n) AS i"
+        for chunk in _chunks(rows, NODE_BATCH):
+            records = self._write(lambda tx, c=chunk: list(tx.run(query, rows=c)))
+            ids.update((r["k"], r["i"]) for r in records)
+        return ids
+
+    def _write_organisations(self, orgs: list[Organisation], report: ImportReport, *,
+                             empty: bool) -> tuple[dict[str, Organisation], int, dict[str, int]]:
+        """Merge and write organisations. Returns the stored state of every organisation in the batch, how many
+        changed, and the internal ids of those created."""
         report.organisations = len(orgs)
         if not orgs:
-            return 0
-        existing = self._load_orgs([o.id for o in orgs])
-        changed = []
-        for org in orgs:
-            old = existing.get(org.id)
+            return {}, 0, {}
+        existing = {} if empty else self._load_orgs(list(dict.fromkeys(o.id for o in orgs)))
+        current: dict[str, Organisation] = {}
+        for org in orgs:  # a batch naming one organisation twice folds both records, in order
+            old = current.get(org.id)
+            if old is None:
+                old = existing.get(org.id)
             merged = merge_organisation(old, org)
-            if old is None or merged != old:
-                changed.append(merged)
+            current[org.id] = old if old is not None and merged == old else merged
+        new = [o for oid, o in current.items() if oid not in existing]
+        changed = [o for oid, o in current.items() if oid in existing and o != existing[oid]]
+        rows = [self._org_row(o) for o in new]
+        ids = self._create_nodes("Organisation", rows)
+        self._write_batches("UNWIND $rows AS row MATCH (o:Organisation {id: row.id}) "
+                            "MATCH (r:Region {nuts_id: row.nuts3}) CREATE (o)-[:LOCATED_IN]->(r)",
+                            [{"id": r["id"], "nuts3": r["nuts3"]} for r in rows if r["nuts3"]])
         self._save_orgs(changed)
-        return len(changed)
+        return current, len(new) + len(changed), ids
 
-    def _write_projects(self, batch: ImportBatch, report: ImportReport) -> int:
+    def _write_projects(self, batch: ImportBatch, report: ImportReport, *,
+                        empty: bool) -> tuple[dict[str, Project], int, dict[str, int], bool]:
+        """Merge and write projects, and a bare node for a project only named by a participation.
+
+        Returns the stored state of every project the batch names, how many changed, the internal ids of those
+        created, and whether a stored project's years changed (the projection carries them)."""
         report.projects = len(batch.projects)
-        projects = {p.id: p for p in batch.projects}
-        for pid in {p.project_id for p in batch.participations} - set(projects):
-            projects[pid] = Project(id=pid)
-        if not projects:
-            return 0
+        named = list(dict.fromkeys([p.id for p in batch.projects] + [p.project_id for p in batch.participations]))
+        if not named:
+            return {}, 0, {}, False
         existing: dict[str, Project] = {}
-        for chunk in _chunks(list(projects), BATCH):
-            for r in self._run("UNWIND $ids AS id MATCH (p:Project {id: id}) RETURN p.doc AS doc", read=True,
-                               ids=chunk):
-                p = Project.model_validate_json(r["doc"])
-                existing[p.id] = p
-        rows = []
-        for pid, project in projects.items():
-            old = existing.get(pid)
+        if not empty:
+            for chunk in _chunks(named, LOOKUP_BATCH):
+                for r in self._run("UNWIND $ids AS id MATCH (p:Project {id: id}) RETURN p.doc AS doc", read=True,
+                                   ids=chunk):
+                    p = Project.model_validate_json(r["doc"])
+                    existing[p.id] = p
+        current: dict[str, Project] = {}
+        for project in batch.projects:
+            old = current.get(project.id)
+            if old is None:
+                old = existing.get(project.id)
             merged = merge_project(old, project) if project.model_fields_set - {"id"} or old is None else old
-            if old is None or merged != old:
-                rows.append({"id": pid, "acronym": merged.acronym, "start_year": merged.start_year,
-                             "end_year": merged.end_year, "doc": merged.model_dump_json()})
+            current[project.id] = old if old is not None and merged == old else merged
+        for pid in named:
+            if pid not in current:
+                current[pid] = existing[pid] if pid in existing else merge_project(None, Project(id=pid))
+        row = lambda p: {"id": p.id, "acronym": p.acronym, "start_year": p.start_year,  # noqa: E731
+                         "end_year": p.end_year, "doc": p.model_dump_json()}
+        new = [row(p) for pid, p in current.items() if pid not in existing]
+        changed = [p for pid, p in current.items() if pid in existing and p != existing[pid]]
+        years_changed = any((p.start_year, p.end_year) != (existing[p.id].start_year, existing[p.id].end_year)
+                            for p in changed)
+        if years_changed:
+            self._mark_dirty()
+        ids = self._create_nodes("Project", new)
         self._write_batches("UNWIND $rows AS row MERGE (p:Project {id: row.id}) SET p.acronym = row.acronym, "
-                            "p.start_year = row.start_year, p.end_year = row.end_year, p.doc = row.doc", rows)
-        return len(rows)
+                            "p.start_year = row.start_year, p.end_year = row.end_year, p.doc = row.doc",
+                            [row(p) for p in changed], size=NODE_BATCH)
+        return current, len(new) + len(changed), ids, years_changed
 
-    def _write_participations(self, batch: ImportBatch, report: ImportReport) -> int:
+    def _write_participations(self, batch: ImportBatch, report: ImportReport, org_ids: dict[str, int],
+                              project_ids: dict[str, int], projects: dict[str, Project], *,
+                              empty: bool) -> tuple[int, Any]:
+        """Write PARTICIPATES_IN: CREATE where the pair is new, SET where it changed.
+
+        Returns how many changed and, when the store held no participations before, the collaboration
+        projection of what is now stored (see `_collaborations`), computed without reading anything back."""
         report.participations = len(batch.participations)
         if not batch.participations:
-            return 0
-        pids = sorted({p.project_id for p in batch.participations})
+            return 0, None
         existing: dict[tuple[str, str], tuple[Any, Any, Any]] = {}
-        for chunk in _chunks(pids, BATCH):
-            for r in self._run("UNWIND $ids AS id MATCH (o:Organisation)-[r:PARTICIPATES_IN]->(p:Project {id: id}) "
-                               "RETURN p.id AS p, o.id AS o, r.role AS role, r.ec_contribution AS ec, "
-                               "r.source AS source", read=True, ids=chunk):
-                existing[(r["p"], r["o"])] = (r["role"], r["ec"], r["source"])
-        rows = []
+        if not empty:
+            pids = sorted({p.project_id for p in batch.participations})
+            for chunk in _chunks(pids, LOOKUP_BATCH):
+                for r in self._run("UNWIND $ids AS id MATCH (o:Organisation)-[r:PARTICIPATES_IN]->(p:Project {id: id}) "
+                                   "RETURN p.id AS p, o.id AS o, r.role AS role, r.ec_contribution AS ec, "
+                                   "r.source AS source", read=True, ids=chunk):
+                    existing[(r["p"], r["o"])] = (r["role"], r["ec"], r["source"])
+        # a batch naming one participation twice folds both rows, in order: the stronger role, the last amount
+        state: dict[tuple[str, str], tuple[Any, Any, Any]] = {}
         for p in batch.participations:
-            old = existing.get((p.project_id, p.organisation_id))
+            key = (p.project_id, p.organisation_id)
+            old = state.get(key) or existing.get(key)
             role = stronger_role(old[0] if old else None, p.role)
             ec = p.ec_contribution if p.ec_contribution is not None else (old[1] if old else None)
-            source = p.source.model_dump_json()
-            if old == (role, ec, source):
+            state[key] = (role, ec, p.source.model_dump_json())
+        todo = [k for k, v in state.items() if existing.get(k) != v]
+        needed = {o for _, o in (state if empty else todo)}
+        orgs = dict(org_ids)
+        orgs.update(self._node_ids("Organisation", sorted(needed - orgs.keys())))
+        nodes = dict(project_ids)
+        nodes.update(self._node_ids("Project", sorted({p for p, _ in todo} - nodes.keys())))
+        unknown = sorted(needed - orgs.keys())
+        if unknown:
+            report.warnings.append(f"{len(unknown)} organisation(s) named only by participations were not stored, "
+                                   f"so neither are their participations (first: {unknown[0]})")
+        create, update = [], []
+        for key in todo:
+            pid, oid = key
+            if oid not in orgs or pid not in nodes:
                 continue
-            rows.append({"p": p.project_id, "o": p.organisation_id, "role": role, "ec": ec, "source": source})
-        self._write_batches(
-            "UNWIND $rows AS row MATCH (o:Organisation {id: row.o}) MATCH (p:Project {id: row.p}) "
-            "MERGE (o)-[r:PARTICIPATES_IN]->(p) SET r.role = row.role, r.ec_contribution = row.ec, "
-            "r.source = row.source", rows)
-        return len(rows)
+            role, ec, source = state[key]
+            (update if key in existing else create).append([orgs[oid], nodes[pid], role, ec, source])
+        if create or update:
+            self._mark_dirty()
+        projection = None
+        with ThreadPoolExecutor(1) as pool:
+            if empty:
+                # nothing was stored before: what is written now is every participation there is, so the
+                # projection is computed from memory, by a second thread while this one waits for the server
+                members = [(pid, oid, orgs[oid], v[1], projects[pid].start_year, projects[pid].end_year)
+                           for (pid, oid), v in state.items() if oid in orgs and pid in nodes]
+                projection = pool.submit(_collaborations, members)
+            self._write_batches(
+                "UNWIND $rows AS row MATCH (o:Organisation) WHERE id(o) = row[0] MATCH (p:Project) WHERE id(p) = row[1] "
+                "CREATE (o)-[:PARTICIPATES_IN {role: row[2], ec_contribution: row[3], source: row[4]}]->(p)",
+                create, size=PART_BATCH)
+            self._write_batches(
+                "UNWIND $rows AS row MATCH (o:Organisation) WHERE id(o) = row[0] "
+                "MATCH (o)-[r:PARTICIPATES_IN]->(p:Project) WHERE id(p) = row[1] "
+                "SET r.role = row[2], r.ec_contribution = row[3], r.source = row[4]", update, size=PART_BATCH)
+            return len(create) + len(update), projection.result() if projection is not None else None
 
-    def _rebuild_collaborations(self, progress: Any = None) -> None:
-        """Rewrite the materialised COLLABORATES_WITH projection from the participations."""
-        self._run("MATCH (m:HelixmapMeta {key: 'meta'}) SET m.collaborations_dirty = true")
-        members: dict[str, list[tuple[str, float]]] = defaultdict(list)
-        years: dict[str, tuple[Any, Any]] = {}
-        with self._driver.session(database=self.database, default_access_mode="READ") as session:
-            result = session.run("MATCH (o:Organisation)-[r:PARTICIPATES_IN]->(p:Project) "
-                                 "RETURN p.id AS p, o.id AS o, r.ec_contribution AS ec, p.start_year AS sy, "
-                                 "p.end_year AS ey")
-            for rec in result:
-                pid = rec["p"]
-                members[pid].append((rec["o"], rec["ec"] or 0.0))
-                years[pid] = (rec["sy"], rec["ey"] if rec["ey"] is not None else rec["sy"])
-        pairs: dict[tuple[str, str], list[Any]] = {}
-        for pid, group in members.items():
-            group.sort()
-            sy, ey = years[pid]
-            for i, (a, ea) in enumerate(group):
-                for b, eb in group[i + 1:]:
-                    agg = pairs.get((a, b))
-                    if agg is None:
-                        pairs[(a, b)] = [1, ea + eb, sy, ey]
+    def _rebuild_collaborations(self, progress: Any = None, projection: list[list[Any]] | None = None,
+                                had: int = 1) -> None:
+        """Bring the materialised COLLABORATES_WITH projection in line with the participations.
+
+        The projection is computed in Python from the participations read back from the server (unless given),
+        compared with what is stored (unless nothing was), and only the difference is written: new pairs are
+        CREATEd by internal node id, changed ones SET, vanished ones (and any duplicate) deleted."""
+        self._mark_dirty()
+        if projection is None:
+            with self._driver.session(database=self.database, default_access_mode="READ") as session:
+                result = session.run("MATCH (o:Organisation)-[r:PARTICIPATES_IN]->(p:Project) "
+                                     "RETURN p.id AS p, o.id AS o, id(o) AS i, r.ec_contribution AS ec, "
+                                     "p.start_year AS sy, p.end_year AS ey")
+                members = [tuple(rec.values()) for rec in result]
+            projection = _collaborations(members)
+        a, b, weight, funding, first_year, last_year = projection
+        deletes: list[int] = []
+        updates: list[list[Any]] = []
+        if had:
+            stored: dict[tuple[int, int], tuple[int, tuple[Any, ...]]] = {}
+            with self._driver.session(database=self.database, default_access_mode="READ") as session:
+                result = session.run("MATCH (a:Organisation)-[c:COLLABORATES_WITH]->(b:Organisation) "
+                                     "RETURN id(c) AS c, id(a) AS a, id(b) AS b, c.weight AS w, c.funding AS f, "
+                                     "c.first_year AS fy, c.last_year AS ly")
+                for cid, x, y, *values in (rec.values() for rec in result):
+                    if (x, y) in stored:
+                        deletes.append(cid)  # a duplicate
                     else:
-                        agg[0] += 1
-                        agg[1] += ea + eb
-                        if sy is not None and (agg[2] is None or sy < agg[2]):
-                            agg[2] = sy
-                        if ey is not None and (agg[3] is None or ey > agg[3]):
-                            agg[3] = ey
-        self._run_implicit("MATCH ()-[c:COLLABORATES_WITH]->() CALL (c) { DELETE c } IN TRANSACTIONS OF 50000 ROWS")
-        rows = [[a, b, w, f, fy, ly] for (a, b), (w, f, fy, ly) in pairs.items()]
-        task = progress.add_task("writing collaborations", total=len(rows)) if progress is not None else None
-        for chunk in _chunks(rows, COLLAB_BATCH):
-            self._write(lambda tx, c=chunk: tx.run(
-                "UNWIND $rows AS row MATCH (a:Organisation {id: row[0]}) MATCH (b:Organisation {id: row[1]}) "
-                "CREATE (a)-[:COLLABORATES_WITH {weight: row[2], funding: row[3], first_year: row[4], "
-                "last_year: row[5]}]->(b)", rows=c).consume())
-            if task is not None:
-                progress.advance(task, len(chunk))
+                        stored[(x, y)] = (cid, tuple(values))
+            keep = []
+            for i, values in enumerate(zip(weight, funding, first_year, last_year)):
+                old = stored.pop((a[i], b[i]), None)
+                if old is None:
+                    keep.append(i)
+                elif old[1] != values:
+                    updates.append([old[0], *values])
+            deletes.extend(cid for cid, _ in stored.values())
+            a, b, weight, funding, first_year, last_year = ([column[i] for i in keep] for column in
+                                                             (a, b, weight, funding, first_year, last_year))
+        self._write_batches("UNWIND $rows AS i MATCH ()-[c:COLLABORATES_WITH]->() WHERE id(c) = i DELETE c",
+                            deletes, size=COLLAB_BATCH)
+        self._write_batches("UNWIND $rows AS row MATCH ()-[c:COLLABORATES_WITH]->() WHERE id(c) = row[0] "
+                            "SET c.weight = row[1], c.funding = row[2], c.first_year = row[3], c.last_year = row[4]",
+                            updates, size=COLLAB_BATCH)
+        # columns, not rows: slices of six lists cost the client far less than 800,000 small lists
+        query = ("UNWIND range(0, size($a) - 1) AS i MATCH (x:Organisation) WHERE id(x) = $a[i] "
+                 "MATCH (y:Organisation) WHERE id(y) = $b[i] "
+                 "CREATE (x)-[:COLLABORATES_WITH {weight: $w[i], funding: $f[i], first_year: $fy[i], "
+                 "last_year: $ly[i]}]->(y)")
+        total = len(a)
+        task = progress.add_task("writing collaborations", total=total) if progress is not None else None
+
+        def write(lo: int) -> int:
+            hi = min(lo + COLLAB_BATCH, total)
+            params = {"a": a[lo:hi], "b": b[lo:hi], "w": weight[lo:hi], "f": funding[lo:hi],
+                      "fy": first_year[lo:hi], "ly": last_year[lo:hi]}
+            self._write(lambda tx: tx.run(query, params).consume())
+            return hi - lo
+
+        starts = range(0, total, COLLAB_BATCH)
+        if COLLAB_WRITERS > 1 and len(starts) > 1:
+            with ThreadPoolExecutor(COLLAB_WRITERS) as pool:
+                for done in pool.map(write, starts):
+                    if task is not None:
+                        progress.advance(task, done)
+        else:
+            for lo in starts:
+                done = write(lo)
+                if task is not None:
+                    progress.advance(task, done)
         self._run("MATCH (m:HelixmapMeta {key: 'meta'}) SET m.collaborations_dirty = false")
 
     # -- locations -------------------------------------------------------------------------------
     def _resolver(self, orgs: list[Organisation]) -> Any:
-        from ecosystem.location import LocationResolver, normalise_postcode
+        from ecosystem.location import LocationResolver, NutsVersions, normalise_postcode
+        from ecosystem.municipal import MunicipalityMatcher
         from importers.regions import NutsConversion, RegionShape
 
         regions = [Region.model_validate_json(r["doc"]) for r in self._run(
@@ -414,25 +656,35 @@ class Neo4jStore:
                 found[(country, pc)] = (r["n"], r["v"])
         countries = [r["c"] for r in self._run("MATCH (p:Postcode) RETURN DISTINCT split(p.key, ':')[0] AS c",
                                                 read=True)]
-        return LocationResolver(regions, shapes, municipalities, conversions,
-                                lambda country, pc: found.get((country, pc)), postcode_countries=countries)
+        places = [Place.model_validate_json(r["doc"]) for r in self._run(
+            "MATCH (p:Place) RETURN p.doc AS doc", read=True)]
+        resolver = LocationResolver(regions, shapes, municipalities, conversions,
+                                    lambda country, pc: found.get((country, pc)), postcode_countries=countries,
+                                    places=places)
+        return resolver, MunicipalityMatcher(municipalities, NutsVersions(conversions))
 
-    def _relocate(self, ids: list[str] | None, report: ImportReport) -> int:
-        if ids is not None and not ids:
+    def _relocate(self, given: dict[str, Organisation] | None, report: ImportReport, *,
+                  regions_loaded: bool) -> int:
+        """Resolve NUTS3, urban-rural type and degree of urbanisation for the given organisations (all: None).
+
+        `given` is the stored state of the batch's organisations, kept in memory by `_write_organisations`:
+        nothing is read back unless every organisation has to be placed again (the regions changed)."""
+        if given is not None and not given:
             return 0
-        regions_loaded = bool(self._run("MATCH (r:Region) RETURN count(r) AS n", read=True)[0]["n"])
-        orgs = self._load_orgs(ids)
         if not regions_loaded:
-            for o in orgs.values():
+            for o in (given or {}).values():
                 reason = unlocated_reason(o, regions_loaded=False)
                 report.unlocated[reason] = report.unlocated.get(reason, 0) + 1
             return 0
-        resolver = self._resolver(list(orgs.values()))
+        orgs = self._load_orgs(None) if given is None else given
+        resolver, matcher = self._resolver(list(orgs.values()))
         changed = []
         for org in orgs.values():
             loc = resolver.resolve(org.location)
-            if loc != org.location:
-                org = org.model_copy(update={"location": loc})
+            located = org.model_copy(update={"location": loc}) if loc != org.location else org
+            located = link_municipality(located, matcher)
+            if located is not org:
+                org = located
                 changed.append(org)
             note_location(report, org)
         self._save_orgs(changed)
@@ -590,6 +842,45 @@ class Neo4jStore:
                 a, b = rec["a"], rec["b"]
                 if ids is None or (a in ids and b in ids):
                     yield a, b, rec["w"], rec["f"], rec["fy"], rec["ly"]
+
+    def iter_participations(self) -> Iterator[tuple[str, str, str | None, float | None]]:
+        """(project id, organisation id, role, EU contribution) of every participation."""
+        with self._driver.session(database=self.database, default_access_mode="READ") as session:
+            for rec in session.run("MATCH (o:Organisation)-[r:PARTICIPATES_IN]->(p:Project) "
+                                   "RETURN p.id AS p, o.id AS o, r.role AS role, r.ec_contribution AS ec"):
+                yield rec["p"], rec["o"], rec["role"], rec["ec"]
+
+    def iter_projects(self) -> Iterator[tuple[str, int | None, list[str], str | None, str | None]]:
+        """(id, start year, topics, programme part, programme) of every project."""
+        with self._driver.session(database=self.database, default_access_mode="READ") as session:
+            for rec in session.run("MATCH (p:Project) RETURN p.id AS id, p.doc AS doc"):
+                doc = json.loads(rec["doc"]) if rec["doc"] else {}
+                yield rec["id"], doc.get("start_year"), doc.get("topics") or [], doc.get("programme_part"), \
+                    doc.get("programme")
+
+    def relations(self, org_id: str) -> list[dict[str, Any]]:
+        """Links of an organisation that are not collaboration (ROR parent, child, related...)."""
+        rows = self._run("MATCH (r:OrgRelation {source_id: $id}) OPTIONAL MATCH (o:Organisation {id: r.target_id}) "
+                         "RETURN r.target_id AS id, r.kind AS kind, o.name AS name ORDER BY kind, id", read=True,
+                         id=org_id)
+        return [dict(r) for r in rows]
+
+    def municipal_governments(self) -> list[dict[str, Any]]:
+        """Organisations linked as the government of a municipality, with their project counts."""
+        out = []
+        for r in self._run("MATCH (o:Organisation {helix: 'government'}) "
+                           "RETURN o.id AS id, o.name AS name, o.country AS country, o.doc AS doc, "
+                           "COUNT { (o)-[:PARTICIPATES_IN]->() } AS projects ORDER BY id", read=True):
+            lau = json.loads(r["doc"]).get("identifiers", {}).get("lau")
+            if lau:
+                out.append({"id": r["id"], "name": r["name"], "country": r["country"], "lau": lau,
+                            "projects": r["projects"]})
+        return out
+
+    def municipality(self, key: str) -> dict[str, Any] | None:
+        """One LAU municipality by its key `COUNTRY:LAU_CODE`."""
+        rows = self._run("MATCH (m:Municipality {key: $key}) RETURN m.doc AS doc", read=True, key=key)
+        return json.loads(rows[0]["doc"]) if rows else None
 
     def location_report(self) -> dict[str, Any]:
         by_method: dict[str, int] = {}

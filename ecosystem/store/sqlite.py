@@ -13,7 +13,8 @@ from typing import Any, Iterator
 
 from ecosystem.errors import StoreUnavailableError
 from ecosystem.merge import merge_organisation, merge_project, stronger_role
-from ecosystem.models import Municipality, Organisation, Project, Region
+from ecosystem.municipal import link_municipality
+from ecosystem.models import Municipality, Organisation, Place, Project, Region
 from ecosystem.store.base import (HELIX_KEYS, URBAN_RURAL_KEYS, ImportBatch, ImportReport,
                                   NetworkFilter)
 from ecosystem.store.common import (COUNTRY_ALIASES, fts_query, name_index_text, note_location, nuts_prefix,
@@ -104,6 +105,10 @@ class SQLiteStore:
             current = self._write_organisations(conn, batch.organisations, report, progress)
             self._write_projects(conn, batch.projects, report)
             participations_changed = self._write_participations(conn, batch, report, progress)
+            conn.executemany(
+                "INSERT INTO organisation_relations(source_id, target_id, kind, source) VALUES (?,?,?,?) "
+                "ON CONFLICT DO UPDATE SET source=excluded.source WHERE source IS NOT excluded.source",
+                [(r.source_id, r.target_id, r.kind, r.source.model_dump_json()) for r in batch.relations])
             relocate_all = regions_changed
             self._relocate(conn, None if relocate_all else current, report, progress)
             if participations_changed or (batch.projects and report.changed):
@@ -170,7 +175,11 @@ class SQLiteStore:
             "INSERT INTO nuts_conversions(from_version, from_code, to_version, to_code, weight) VALUES (?,?,?,?,?) "
             "ON CONFLICT DO UPDATE SET weight=excluded.weight WHERE weight IS NOT excluded.weight",
             [(c.from_version, c.from_code, c.to_version, c.to_code, c.weight) for c in batch.conversions])
-        report.regions = len(batch.regions) + len(batch.region_names) + len(batch.shapes)
+        conn.executemany(
+            "INSERT INTO places(geonames_id, country, doc) VALUES (?,?,?) ON CONFLICT(geonames_id) DO UPDATE "
+            "SET country=excluded.country, doc=excluded.doc WHERE doc IS NOT excluded.doc",
+            [(p.geonames_id, p.country, p.model_dump_json()) for p in batch.places])
+        report.regions = len(batch.regions) + len(batch.region_names) + len(batch.shapes) + len(batch.places)
         report.municipalities = len(batch.municipalities)
         report.postcodes = len(batch.postcodes)
         return conn.total_changes > before
@@ -293,7 +302,8 @@ class SQLiteStore:
 
     # -- locations -------------------------------------------------------------------------------
     def _resolver(self, conn: sqlite3.Connection) -> Any:
-        from ecosystem.location import LocationResolver
+        from ecosystem.location import LocationResolver, NutsVersions
+        from ecosystem.municipal import MunicipalityMatcher
         from importers.regions import NutsConversion, RegionShape
 
         regions = [Region.model_validate_json(d) for (d,) in conn.execute("SELECT doc FROM regions")]
@@ -308,8 +318,10 @@ class SQLiteStore:
             return (row[0], row[1]) if row else None
 
         countries = [c for (c,) in conn.execute("SELECT DISTINCT country FROM postcodes")]
-        return LocationResolver(regions, shapes, municipalities, conversions, lookup_in_tx,
-                                postcode_countries=countries)
+        places = [Place.model_validate_json(d) for (d,) in conn.execute("SELECT doc FROM places")]
+        resolver = LocationResolver(regions, shapes, municipalities, conversions, lookup_in_tx,
+                                    postcode_countries=countries, places=places)
+        return resolver, MunicipalityMatcher(municipalities, NutsVersions(conversions))
 
     def _relocate(self, conn: sqlite3.Connection, given: dict[str, Organisation] | None, report: ImportReport,
                   progress: Any) -> None:
@@ -323,7 +335,7 @@ class SQLiteStore:
                 reason = unlocated_reason(o, regions_loaded=False)
                 report.unlocated[reason] = report.unlocated.get(reason, 0) + 1
             return
-        resolver = self._resolver(conn)
+        resolver, matcher = self._resolver(conn)
         if given is None:
             orgs = {oid: Organisation.model_validate_json(doc)
                     for oid, doc in conn.execute("SELECT id, doc FROM organisations")}
@@ -333,8 +345,10 @@ class SQLiteStore:
         task = progress.add_task("locating organisations", total=len(orgs)) if progress else None
         for i, org in enumerate(orgs.values()):
             loc = resolver.resolve(org.location)
-            if loc != org.location:
-                org = org.model_copy(update={"location": loc})
+            located = org.model_copy(update={"location": loc}) if loc != org.location else org
+            located = link_municipality(located, matcher)
+            if located is not org:
+                org = located
                 changed.append(org)
             note_location(report, org)
             if task is not None and i % 2000 == 0:
@@ -511,6 +525,37 @@ class SQLiteStore:
     def iter_participations(self) -> Iterator[tuple[str, str, str | None, float | None]]:
         yield from self._conn().execute(
             "SELECT project_id, organisation_id, role, ec_contribution FROM participations")
+
+    def iter_projects(self) -> Iterator[tuple[str, int | None, list[str], str | None, str | None]]:
+        """(id, start year, topics, programme part, programme) of every project."""
+        for pid, year, topics, part, programme in self._conn().execute(
+                "SELECT id, start_year, json_extract(doc, '$.topics'), json_extract(doc, '$.programme_part'), "
+                "json_extract(doc, '$.programme') FROM projects"):
+            yield pid, year, json.loads(topics) if topics else [], part, programme
+
+    def relations(self, org_id: str) -> list[dict[str, Any]]:
+        """Links of an organisation that are not collaboration (ROR parent, child, related...)."""
+        rows = self._conn().execute(
+            "SELECT r.source_id, r.target_id, r.kind, o.name FROM organisation_relations r "
+            "LEFT JOIN organisations o ON o.id = r.target_id WHERE r.source_id = ? ORDER BY r.kind, r.target_id",
+            (org_id,)).fetchall()
+        return [{"id": t, "kind": k, "name": n} for _s, t, k, n in rows]
+
+    def municipal_governments(self) -> list[dict[str, Any]]:
+        """Organisations linked as the government of a municipality, with their project counts."""
+        rows = self._conn().execute(
+            "SELECT o.id, o.name, o.country, json_extract(o.doc, '$.identifiers.lau'), "
+            "(SELECT count(*) FROM participations p WHERE p.organisation_id = o.id) FROM organisations o "
+            "WHERE o.helix = 'government' AND json_extract(o.doc, '$.identifiers.lau') IS NOT NULL "
+            "ORDER BY o.id").fetchall()
+        return [{"id": r[0], "name": r[1], "country": r[2], "lau": r[3], "projects": r[4]} for r in rows]
+
+    def municipality(self, key: str) -> dict[str, Any] | None:
+        """One LAU municipality by its key `COUNTRY:LAU_CODE`."""
+        country, _, code = key.partition(":")
+        row = self._conn().execute("SELECT doc FROM municipalities WHERE country = ? AND lau_code = ?",
+                                   (country, code)).fetchone()
+        return json.loads(row[0]) if row else None
 
     def location_report(self) -> dict[str, Any]:
         """How many organisations are placed, by method, and why the others are not."""

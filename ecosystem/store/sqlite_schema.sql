@@ -95,3 +95,17 @@ CREATE TABLE IF NOT EXISTS nuts_conversions (
   weight REAL NOT NULL,
   PRIMARY KEY (from_version, from_code, to_version, to_code)
 ) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS places (
+  geonames_id TEXT PRIMARY KEY,
+  country TEXT NOT NULL,
+  doc TEXT NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS organisation_relations (
+  source_id TEXT NOT NULL,
+  target_id TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  source TEXT NOT NULL,
+  PRIMARY KEY (source_id, target_id, kind)
+) WITHOUT ROWID;

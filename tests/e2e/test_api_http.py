@@ -119,3 +119,15 @@ def test_the_openapi_document_describes_every_endpoint(api: httpx.Client) -> Non
     for p in ("/api/v1/organisations", "/api/v1/organisations/{org_id}", "/api/v1/network",
               "/api/v1/regions/{nuts}", "/maps/network"):
         assert p in paths
+
+
+def test_municipalities_taking_part_are_listed_with_their_degree_of_urbanisation(api: httpx.Client) -> None:
+    body = api.get("/api/v1/municipalities").json()
+    names = {m["name"]: m for m in body["items"]}
+    assert names["Madrid"]["degree_of_urbanisation"] == "city"
+    assert names["Lejre"]["degree_of_urbanisation"] == "rural_area"
+    assert any(b["name"] == "AYUNTAMIENTO DE MADRID" for b in names["Madrid"]["bodies"])
+    rural = api.get("/api/v1/municipalities", params={"degree_of_urbanisation": "rural_area"}).json()
+    assert rural["total"] == body["by_degree_of_urbanisation"]["rural_area"] >= 1
+    assert all(m["degree_of_urbanisation"] == "rural_area" for m in rural["items"])
+    assert api.get("/api/v1/municipalities", params={"degree_of_urbanisation": "village"}).status_code == 422

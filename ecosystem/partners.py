@@ -1,0 +1,49 @@
+"""The partner finder over a store: the recommender index built from the stored graph, cached until it changes."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from ecosystem.errors import BadInputError, NotFoundError
+from ecosystem.recommend import OrgInfo, ProjectInfo, RecommenderIndex, recommend
+from ecosystem.store.base import NetworkFilter
+
+_cache: dict[str, tuple[str, RecommenderIndex]] = {}
+_lock = threading.Lock()
+
+
+def recommender_index(store: Any) -> RecommenderIndex:
+    """The recommender index for the store's current graph (built once per data version)."""
+    version = store.data_version()
+    with _lock:
+        cached = _cache.get(store.uri)
+        if cached and cached[0] == version:
+            return cached[1]
+        orgs = [OrgInfo(id=n["id"], name=n["name"] or n["id"], helix=n["helix"], urban_rural=n["urban_rural"],
+                        country=n["country"], nuts3=n["nuts3"])
+                for n in store.organisations_for_network(NetworkFilter())]
+        projects = [ProjectInfo(id=pid, start_year=year, topics=tuple(topics), programme_part=part,
+                                programme=programme)
+                    for pid, year, topics, part, programme in store.iter_projects()]
+        participations = [(pid, oid) for pid, oid, _role, _ec in store.iter_participations()]
+        index = RecommenderIndex.build(orgs, projects, participations)
+        _cache[store.uri] = (version, index)
+        return index
+
+
+def recommendations(store: Any, org_id: str, *, k: int = 10, helix: str | None = None,
+                    urban_rural: str | None = None, country: str | None = None, nuts: str | None = None,
+                    favour_rural_civil: bool = False) -> dict[str, Any]:
+    """Ranked partner recommendations for one organisation, each with its reasons in words and data."""
+    if store.organisation(org_id) is None:
+        raise NotFoundError(f"no organisation with id {org_id!r}")
+    index = recommender_index(store)
+    try:
+        found = recommend(index, org_id, k=k, helix=helix, urban_rural=urban_rural, country=country, nuts=nuts,
+                          favour_rural_civil=favour_rural_civil)
+    except ValueError as exc:
+        raise BadInputError(str(exc)) from exc
+    return {"organisation": org_id, "k": k, "favour_rural_civil": favour_rural_civil,
+            "filters": {"helix": helix, "urban_rural": urban_rural, "country": country, "nuts": nuts},
+            "items": [r.as_dict() for r in found]}

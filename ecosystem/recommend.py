@@ -1,0 +1,591 @@
+"""Partner recommendations: which organisations should this one work with next, and why.
+
+Pure logic over in-memory records (no store access). `RecommenderIndex.build` turns organisations,
+projects and participations into arrays once; `recommend` scores every organisation that is not yet a
+partner with a few vectorised passes and explains the best ones. See docs/recommendations.md.
+
+Score of a candidate v for an organisation u, a weighted sum of components in [0, 1]:
+
+    score = (W_proximity * proximity + W_thematic * thematic + W_helix * helix
+             + W_geography * geography + W_activity * activity) / sum(W)
+
+- proximity: Adamic-Adar over the collaboration graph, AA(u, v) = sum over shared partners w of
+  1 / log(degree(w)), log-scaled: log(1 + AA / 0.1) / log(1 + 50 / 0.1), capped at 1;
+- thematic: cosine of the two organisations' TF-IDF vectors of call topics, programme parts and
+  programmes (term frequency log(1 + projects with the term), IDF over organisations), log-scaled:
+  log(1 + cos / 0.05) / log(1 + 1 / 0.05);
+- helix: how much v's helix is missing among u and its partners, max(0, 1 - 4 * share), or 1 for the
+  helix asked for;
+- geography: 1 same NUTS3 region, 0.8 same NUTS2, 0.7 same NUTS1, 0.6 same country, else 0;
+- activity: v's projects starting in the ACTIVITY_WINDOW years before `year`, log(1 + n) / log(1 + 100).
+
+The log scales make the sum behave like a product of the raw signals (partners of partners who are
+active and close in theme), which ranked new partners best on the validation split.
+`favour_rural_civil=True` multiplies the score of rural candidates by RURAL_BOOST and of civil-society
+candidates by CIVIL_BOOST (both for a rural civil-society organisation), then re-ranks.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Any, Collection, Iterable, Mapping
+
+import numpy as np
+import scipy.sparse as sp
+
+from ecosystem.errors import BadInputError, NotFoundError
+from ecosystem.store.common import COUNTRY_ALIASES, is_nuts_code, nuts_prefix
+
+HELICES = ("academia", "industry", "government", "civil_society", "unknown")
+URBAN_RURAL = ("urban", "intermediate", "rural", "unknown")
+FOUR_HELICES = HELICES[:4]
+
+ACTIVITY_WINDOW = 3  # years before the reference year that count as "recent"
+PROXIMITY_SCALE, PROXIMITY_CAP = 0.1, 50.0  # Adamic-Adar: log-scaled, 1 at the cap
+THEMATIC_SCALE = 0.05  # cosine: log-scaled, 1 at cosine 1
+ACTIVITY_CAP = 100.0  # recent projects: log-scaled, 1 at the cap
+GEOGRAPHY_LEVELS = ((5, 1.0), (4, 0.8), (3, 0.7), (2, 0.6))  # NUTS code length -> closeness
+RURAL_BOOST = 1.5
+CIVIL_BOOST = 1.5
+MAX_NAMED = 5  # shared partners / topics named in one reason
+COMMON_TERM_SHARE = 0.5  # a term held by more than this share of organisations is not named as a reason
+
+TERM_KINDS = {"topic": "shared_topics", "part": "shared_programme_parts", "programme": "shared_programmes"}
+
+
+@dataclass(frozen=True)
+class OrgInfo:
+    """What the recommender needs to know about an organisation."""
+
+    id: str
+    name: str
+    helix: str = "unknown"
+    urban_rural: str = "unknown"
+    country: str | None = None
+    nuts3: str | None = None
+
+
+@dataclass(frozen=True)
+class ProjectInfo:
+    """What the recommender needs to know about a project."""
+
+    id: str
+    start_year: int | None = None
+    topics: tuple[str, ...] = ()
+    programme_part: str | None = None
+    programme: str | None = None
+
+
+@dataclass(frozen=True)
+class Weights:
+    """Weights of the score components (tuned on a validation split, see bench/recommend_eval.py)."""
+
+    proximity: float = 1.0
+    thematic: float = 0.7
+    helix: float = 0.04
+    geography: float = 0.1
+    activity: float = 0.7
+
+
+DEFAULT_WEIGHTS = Weights()
+COMPONENTS = ("proximity", "thematic", "helix", "geography", "activity")
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    """One recommended partner: who, how good (score and its parts) and why (words and data)."""
+
+    id: str
+    name: str
+    helix: str
+    urban_rural: str
+    country: str | None
+    nuts3: str | None
+    score: float
+    components: Mapping[str, float]
+    reasons: tuple[str, ...]
+    reason_data: Mapping[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["components"] = dict(self.components)
+        out["reasons"] = list(self.reasons)
+        out["reason_data"] = dict(self.reason_data)
+        return out
+
+
+@dataclass(frozen=True)
+class Query:
+    """The organisation asking: its row (or None for a newcomer profile) and what describes it."""
+
+    pos: int | None
+    helix: str
+    country: str | None
+    nuts3: str | None
+    neighbours: np.ndarray
+    terms: np.ndarray  # dense TF-IDF vector, L2-normalised (zeros if no projects)
+    helix_share: dict[str, float]
+
+
+def _code(value: str | None) -> str | None:
+    return nuts_prefix(value) if value else None
+
+
+def training_slice(projects: Iterable[ProjectInfo], participations: Iterable[tuple[str, str]], *,
+                   last_year: int) -> tuple[list[ProjectInfo], list[tuple[str, str]]]:
+    """Projects starting in or before `last_year` (no start year: dropped) and only their participations."""
+    kept = [p for p in projects if p.start_year is not None and p.start_year <= last_year]
+    ids = {p.id for p in kept}
+    return kept, [(pid, oid) for pid, oid in participations if pid in ids]
+
+
+class RecommenderIndex:
+    """Arrays for fast recommendations: adjacency, degrees, topic vectors, activity by year, places."""
+
+    def __init__(self) -> None:
+        self.ids: list[str] = []
+        self.pos: dict[str, int] = {}
+        self.orgs: list[OrgInfo] = []
+        self.helix = np.zeros(0, dtype=np.int8)
+        self.urban_rural = np.zeros(0, dtype=np.int8)
+        self.places: dict[int, np.ndarray] = {}  # code length -> int code per organisation (-1 unknown)
+        self.place_codes: dict[int, dict[str, int]] = {}
+        self.adjacency = sp.csr_matrix((0, 0))  # binary, symmetric
+        self.weights = sp.csr_matrix((0, 0))  # shared projects per pair
+        self.degree = np.zeros(0)
+        self.terms: list[str] = []
+        self.term_pos: dict[str, int] = {}
+        self.idf = np.zeros(0)
+        self.term_share = np.zeros(0)  # share of organisations holding each term
+        self.term_matrix = sp.csr_matrix((0, 0))  # organisations x terms, TF-IDF, rows L2-normalised
+        self.years = np.zeros(0, dtype=np.int64)
+        self.year_counts = np.zeros((0, 0))  # organisations x years: projects starting that year
+        self.projects = np.zeros(0, dtype=np.int64)
+        self.last_year = np.zeros(0, dtype=np.int64)
+        self.reference_year = 0
+        self._masks: dict[tuple[str, str], np.ndarray] = {}
+
+    @property
+    def size(self) -> int:
+        return len(self.ids)
+
+    @classmethod
+    def build(cls, orgs: Iterable[OrgInfo], projects: Iterable[ProjectInfo],
+              participations: Iterable[tuple[str, str]]) -> "RecommenderIndex":
+        """Index organisations, projects and (project_id, org_id) participations.
+
+        Organisations named only in participations get an unknown profile; participations of unknown
+        projects count for the graph but bring no topics or years.
+        """
+        self = cls()
+        info = {o.id: o for o in orgs}
+        project_list = list({p.id: p for p in projects}.values())
+        pairs = sorted(set(participations))
+        for _, oid in pairs:
+            if oid not in info:
+                info[oid] = OrgInfo(id=oid, name=oid)
+        self.ids = sorted(info)  # index order = id order: ties broken by id for free
+        self.pos = {oid: i for i, oid in enumerate(self.ids)}
+        self.orgs = [info[i] for i in self.ids]
+        n = len(self.ids)
+        self.helix = np.array([HELICES.index(o.helix) if o.helix in HELICES else 4 for o in self.orgs],
+                              dtype=np.int8)
+        self.urban_rural = np.array([URBAN_RURAL.index(o.urban_rural) if o.urban_rural in URBAN_RURAL else 3
+                                     for o in self.orgs], dtype=np.int8)
+        for length in (2, 3, 4, 5):
+            codes: dict[str, int] = {}
+            column = []
+            for o in self.orgs:
+                place = _code(o.nuts3) if length > 2 else _code(o.country or (o.nuts3 or "")[:2] or None)
+                key = place[:length] if place and len(place) >= length else None
+                column.append(codes.setdefault(key, len(codes)) if key else -1)
+            self.places[length] = np.array(column, dtype=np.int64)
+            self.place_codes[length] = codes
+
+        project_pos = {p.id: j for j, p in enumerate(project_list)}
+        extra = sorted({pid for pid, _ in pairs if pid not in project_pos})
+        for pid in extra:
+            project_pos[pid] = len(project_pos)
+        m = len(project_pos)
+        rows = np.array([self.pos[oid] for _, oid in pairs], dtype=np.int64)
+        cols = np.array([project_pos[pid] for pid, _ in pairs], dtype=np.int64)
+        member = sp.csr_matrix((np.ones(len(pairs)), (rows, cols)), shape=(n, m))
+        together = (member @ member.T).tocsr()
+        together.setdiag(0)
+        together.eliminate_zeros()
+        together.sort_indices()
+        self.weights = together
+        self.adjacency = together.copy()
+        self.adjacency.data[:] = 1.0
+        self.degree = np.asarray(self.adjacency.sum(axis=1)).ravel()
+        self.projects = np.asarray(member.sum(axis=1)).ravel().astype(np.int64)
+
+        self._index_terms(project_list, member, n)
+        self._index_years(project_list, member, n)
+        return self
+
+    def _index_terms(self, project_list: list[ProjectInfo], member: sp.csr_matrix, n: int) -> None:
+        term_pos: dict[str, int] = {}
+        prow: list[int] = []
+        pcol: list[int] = []
+        for j, p in enumerate(project_list):
+            terms = {f"topic:{t}" for t in p.topics if t}
+            for part in (p.programme_part or "").split(";"):  # several parts: "SC1;LEIT"
+                if part.strip():
+                    terms.add(f"part:{part.strip()}")
+            if p.programme:
+                terms.add(f"programme:{p.programme}")
+            for t in sorted(terms):
+                prow.append(j)
+                pcol.append(term_pos.setdefault(t, len(term_pos)))
+        self.terms = list(term_pos)
+        self.term_pos = term_pos
+        project_terms = sp.csr_matrix((np.ones(len(prow)), (prow, pcol)),
+                                      shape=(member.shape[1], len(term_pos)))
+        counts = (member @ project_terms).tocsr()  # projects of each organisation having each term
+        df = np.bincount(counts.indices, minlength=len(term_pos)).astype(float)
+        self.idf = np.log((1 + n) / (1 + df)) + 1.0
+        self.term_share = df / max(n, 1)
+        tfidf = counts.copy()
+        tfidf.data = np.log1p(tfidf.data) * self.idf[tfidf.indices]
+        norms = np.sqrt(np.asarray(tfidf.multiply(tfidf).sum(axis=1)).ravel())
+        norms[norms == 0] = 1.0
+        self.term_matrix = sp.csr_matrix(sp.diags(1.0 / norms) @ tfidf)
+        self.term_matrix.sort_indices()
+
+    def _index_years(self, project_list: list[ProjectInfo], member: sp.csr_matrix, n: int) -> None:
+        years = sorted({p.start_year for p in project_list if p.start_year is not None})
+        self.years = np.array(years, dtype=np.int64)
+        year_pos = {y: i for i, y in enumerate(years)}
+        rows = [j for j, p in enumerate(project_list) if p.start_year is not None]
+        cols = [year_pos[p.start_year] for p in project_list if p.start_year is not None]
+        project_years = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(member.shape[1], len(years)))
+        self.year_counts = np.asarray((member @ project_years).todense())
+        self.reference_year = (years[-1] + 1) if years else 0
+        last = np.full(n, -1, dtype=np.int64)
+        for i, y in enumerate(years):
+            last[self.year_counts[:, i] > 0] = y
+        self.last_year = last
+
+    # -- per-query pieces -------------------------------------------------------------------------
+
+    def neighbours(self, i: int) -> np.ndarray:
+        return self.adjacency.indices[self.adjacency.indptr[i]:self.adjacency.indptr[i + 1]]
+
+    def recent_projects(self, year: int | None) -> np.ndarray:
+        """Projects of every organisation starting in the ACTIVITY_WINDOW years before `year`."""
+        year = self.reference_year if year is None else year
+        cols = (self.years >= year - ACTIVITY_WINDOW) & (self.years < year)
+        if not cols.any():
+            return np.zeros(self.size)
+        return np.asarray(self.year_counts[:, cols].sum(axis=1)).ravel()
+
+    def mask(self, kind: str, value: str) -> np.ndarray:
+        """Organisations passing one filter (cached): helix, urban_rural, country or nuts (any level)."""
+        key = (kind, value)
+        cached = self._masks.get(key)
+        if cached is not None:
+            return cached
+        if kind == "helix":
+            result = self.helix == HELICES.index(value)
+        elif kind == "urban_rural":
+            result = self.urban_rural == URBAN_RURAL.index(value)
+        elif kind == "country":
+            code = self.place_codes[2].get(COUNTRY_ALIASES.get(value, value), -2)
+            result = self.places[2] == code
+        else:  # nuts: any level; a two-letter code is a country
+            length = min(len(value), 5)
+            code = self.place_codes[length].get(value, -2)
+            result = self.places[length] == code
+        if len(self._masks) > 256:
+            self._masks.clear()
+        self._masks[key] = result
+        return result
+
+    def term_vector(self, terms: Iterable[str]) -> np.ndarray:
+        """A normalised TF-IDF vector for a newcomer's own terms ("topic:X", "part:Y", "programme:Z")."""
+        vec = np.zeros(len(self.terms))
+        for t in terms:
+            j = self.term_pos.get(t)
+            if j is not None:
+                vec[j] = math.log(2) * self.idf[j]
+        norm = float(np.linalg.norm(vec))
+        return vec / norm if norm else vec
+
+    def helix_share(self, own: str, neighbours: np.ndarray) -> dict[str, float]:
+        """Share of each helix among an organisation and its partners."""
+        counts = np.bincount(self.helix[neighbours], minlength=len(HELICES)).astype(float)
+        if own in HELICES:
+            counts[HELICES.index(own)] += 1
+        total = counts.sum()
+        return {h: float(counts[i] / total) if total else 0.0 for i, h in enumerate(HELICES)}
+
+
+def query_for(index: RecommenderIndex, org_id: str) -> Query:
+    """The query for an organisation of the index: its partners, topic vector and helix mix."""
+    i = index.pos.get(org_id)
+    if i is None:
+        raise NotFoundError(f"organisation {org_id!r} is not in the collaboration graph")
+    org = index.orgs[i]
+    neighbours = index.neighbours(i)
+    row = index.term_matrix.getrow(i)
+    terms = np.zeros(len(index.terms))
+    terms[row.indices] = row.data
+    country = _code(org.country or (org.nuts3 or "")[:2] or None)
+    return Query(pos=i, helix=org.helix, country=country, nuts3=_code(org.nuts3),
+                  neighbours=neighbours, terms=terms, helix_share=index.helix_share(org.helix, neighbours))
+
+
+def _validate(helix: str | None, urban_rural: str | None, country: str | None, nuts: str | None) -> None:
+    if helix is not None and helix not in HELICES:
+        raise BadInputError(f"unknown helix {helix!r} (one of {', '.join(HELICES)})", field="helix")
+    if urban_rural is not None and urban_rural not in URBAN_RURAL:
+        raise BadInputError(f"unknown urban-rural type {urban_rural!r} (one of {', '.join(URBAN_RURAL)})",
+                            field="urban_rural")
+    if country is not None and not (is_nuts_code(country) and len(nuts_prefix(country)) == 2):
+        raise BadInputError(f"not a country code: {country!r}", field="country")
+    if nuts is not None and not is_nuts_code(nuts):
+        raise BadInputError(f"not a NUTS or country code: {nuts!r}", field="nuts")
+
+
+def components(index: RecommenderIndex, query: Query, *, helix: str | None = None,
+               year: int | None = None) -> dict[str, np.ndarray]:
+    """Every component of the score, for every organisation of the index (arrays in [0, 1])."""
+    n = index.size
+    proximity = np.zeros(n)
+    if len(query.neighbours):
+        spread = np.zeros(n)
+        spread[query.neighbours] = 1.0 / np.log(np.maximum(index.degree[query.neighbours], 2.0))
+        adamic_adar = index.adjacency @ spread
+        proximity = _log_scaled(adamic_adar, PROXIMITY_SCALE, PROXIMITY_CAP)
+    cosine = index.term_matrix @ query.terms if query.terms.any() else np.zeros(n)
+    thematic = _log_scaled(np.clip(cosine, 0.0, 1.0), THEMATIC_SCALE, 1.0)
+    if helix is not None:
+        helix_part = (index.helix == HELICES.index(helix)).astype(float)
+    else:
+        gap = np.array([max(0.0, 1.0 - 4.0 * query.helix_share[h]) if h in FOUR_HELICES else 0.0
+                        for h in HELICES])
+        helix_part = gap[index.helix]
+    geography = np.zeros(n)
+    for length, closeness in reversed(GEOGRAPHY_LEVELS):  # wider first, closer levels overwrite
+        place = query.country if length == 2 else query.nuts3
+        if not place or len(place) < length:
+            continue
+        code = index.place_codes[length].get(place[:length])
+        if code is not None:
+            geography[index.places[length] == code] = closeness
+    activity = _log_scaled(index.recent_projects(year), 1.0, ACTIVITY_CAP)
+    return {"proximity": proximity, "thematic": thematic, "helix": helix_part,
+            "geography": geography, "activity": activity}
+
+
+def _log_scaled(values: np.ndarray, scale: float, cap: float) -> np.ndarray:
+    """log(1 + x / scale) / log(1 + cap / scale), clipped to [0, 1]: 0 at 0, 1 at the cap."""
+    return np.minimum(np.log1p(values / scale) / math.log1p(cap / scale), 1.0)
+
+
+def combine(parts: Mapping[str, np.ndarray], weights: Weights = DEFAULT_WEIGHTS) -> np.ndarray:
+    """The weighted score from the component arrays."""
+    score = np.zeros_like(parts["proximity"])
+    total = 0.0
+    for name in COMPONENTS:
+        w = getattr(weights, name)
+        total += w
+        if w:
+            score += w * parts[name]
+    return score / total if total > 0 else score
+
+
+def favour_multiplier(index: RecommenderIndex) -> np.ndarray:
+    """RURAL_BOOST for rural, CIVIL_BOOST for civil-society organisations (their product for both)."""
+    rural = np.where(index.urban_rural == URBAN_RURAL.index("rural"), RURAL_BOOST, 1.0)
+    civil = np.where(index.helix == HELICES.index("civil_society"), CIVIL_BOOST, 1.0)
+    return rural * civil
+
+
+def candidate_mask(index: RecommenderIndex, query: Query, *, helix: str | None = None,
+                   urban_rural: str | None = None, country: str | None = None, nuts: str | None = None,
+                   exclude: Collection[str] = ()) -> np.ndarray:
+    """Organisations that may be recommended: not the organisation itself, not a partner, passing filters."""
+    allowed = np.ones(index.size, dtype=bool)
+    if query.pos is not None:
+        allowed[query.pos] = False
+    allowed[query.neighbours] = False
+    for kind, value in (("helix", helix), ("urban_rural", urban_rural), ("country", country), ("nuts", nuts)):
+        if value is not None:
+            allowed &= index.mask(kind, value if kind in ("helix", "urban_rural") else nuts_prefix(value))
+    for oid in exclude:
+        j = index.pos.get(oid)
+        if j is not None:
+            allowed[j] = False
+    return allowed
+
+
+def score_candidates(index: RecommenderIndex, org_id: str, *, helix: str | None = None,
+                     urban_rural: str | None = None, country: str | None = None, nuts: str | None = None,
+                     favour_rural_civil: bool = False, year: int | None = None, exclude: Collection[str] = (),
+                     weights: Weights = DEFAULT_WEIGHTS) -> np.ndarray:
+    """The score of every organisation in index order; -inf where it may not be recommended."""
+    _validate(helix, urban_rural, country, nuts)
+    query = query_for(index, org_id)
+    return _scores(index, query, helix=helix, urban_rural=urban_rural, country=country, nuts=nuts,
+                   favour_rural_civil=favour_rural_civil, year=year, exclude=exclude, weights=weights)[0]
+
+
+def _scores(index: RecommenderIndex, query: Query, *, helix: str | None, urban_rural: str | None,
+            country: str | None, nuts: str | None, favour_rural_civil: bool, year: int | None,
+            exclude: Collection[str], weights: Weights) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    parts = components(index, query, helix=helix, year=year)
+    score = combine(parts, weights)
+    if favour_rural_civil:
+        score = score * favour_multiplier(index)
+    allowed = candidate_mask(index, query, helix=helix, urban_rural=urban_rural, country=country, nuts=nuts,
+                             exclude=exclude)
+    return np.where(allowed & (score > 0), score, -np.inf), parts
+
+
+def top_positions(score: np.ndarray, k: int) -> np.ndarray:
+    """Positions of the k best finite scores, best first, ties broken by position (= by id)."""
+    finite = np.flatnonzero(np.isfinite(score))
+    if k <= 0 or not len(finite):
+        return np.zeros(0, dtype=np.int64)
+    if len(finite) > k:
+        threshold = np.partition(score[finite], len(finite) - k)[len(finite) - k]
+        finite = finite[score[finite] >= threshold]
+    order = np.argsort(-score[finite], kind="stable")
+    return finite[order][:k]
+
+
+def recommend(index: RecommenderIndex, org_id: str, *, k: int = 10, helix: str | None = None,
+              urban_rural: str | None = None, country: str | None = None, nuts: str | None = None,
+              favour_rural_civil: bool = False, year: int | None = None, exclude: Collection[str] = (),
+              weights: Weights = DEFAULT_WEIGHTS) -> list[Recommendation]:
+    """The k organisations `org_id` should work with next (never a current partner), best first.
+
+    Filters restrict the candidates: helix, urban_rural, country, nuts (any level; a country code
+    matches the country). `year` is the reference year for recent activity (default: after the data).
+    """
+    _validate(helix, urban_rural, country, nuts)
+    query = query_for(index, org_id)
+    return _recommend(index, query, k=k, helix=helix, urban_rural=urban_rural, country=country, nuts=nuts,
+                      favour_rural_civil=favour_rural_civil, year=year, exclude=exclude, weights=weights)
+
+
+def recommend_for_newcomer(index: RecommenderIndex, org: OrgInfo, *, topics: Iterable[str] = (),
+                           programme_parts: Iterable[str] = (), k: int = 10, helix: str | None = None,
+                           urban_rural: str | None = None, country: str | None = None, nuts: str | None = None,
+                           favour_rural_civil: bool = False, year: int | None = None,
+                           weights: Weights = DEFAULT_WEIGHTS) -> list[Recommendation]:
+    """Recommendations for an organisation the graph does not hold, from its helix, place and themes."""
+    _validate(helix, urban_rural, country, nuts)
+    if org.id in index.pos:
+        return recommend(index, org.id, k=k, helix=helix, urban_rural=urban_rural, country=country, nuts=nuts,
+                         favour_rural_civil=favour_rural_civil, year=year, weights=weights)
+    terms = [f"topic:{t}" for t in topics] + [f"part:{p}" for p in programme_parts]
+    empty = np.zeros(0, dtype=np.int64)
+    query = Query(pos=None, helix=org.helix, country=_code(org.country or (org.nuts3 or "")[:2] or None),
+                   nuts3=_code(org.nuts3), neighbours=empty, terms=index.term_vector(terms),
+                   helix_share=index.helix_share(org.helix, empty))
+    return _recommend(index, query, k=k, helix=helix, urban_rural=urban_rural, country=country, nuts=nuts,
+                      favour_rural_civil=favour_rural_civil, year=year, exclude=(), weights=weights)
+
+
+def _recommend(index: RecommenderIndex, query: Query, *, k: int, helix: str | None, urban_rural: str | None,
+               country: str | None, nuts: str | None, favour_rural_civil: bool, year: int | None,
+               exclude: Collection[str], weights: Weights) -> list[Recommendation]:
+    score, parts = _scores(index, query, helix=helix, urban_rural=urban_rural, country=country, nuts=nuts,
+                           favour_rural_civil=favour_rural_civil, year=year, exclude=exclude, weights=weights)
+    recent = index.recent_projects(year)
+    ref_year = index.reference_year if year is None else year
+    out = []
+    for j in top_positions(score, k):
+        j = int(j)
+        comps = {name: round(float(parts[name][j]), 6) for name in COMPONENTS}
+        boost = float(favour_multiplier(index)[j]) if favour_rural_civil else 1.0
+        if favour_rural_civil:
+            comps["favour_multiplier"] = boost
+        texts, data = _explain(index, query, j, comps, helix=helix, recent=float(recent[j]), year=ref_year,
+                               boost=boost)
+        org = index.orgs[j]
+        out.append(Recommendation(id=org.id, name=org.name, helix=org.helix, urban_rural=org.urban_rural,
+                                  country=org.country, nuts3=org.nuts3, score=round(float(score[j]), 6),
+                                  components=comps, reasons=tuple(texts), reason_data=data))
+    return out
+
+
+def _names(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _explain(index: RecommenderIndex, query: Query, j: int, comps: dict[str, float], *, helix: str | None,
+             recent: float, year: int, boost: float) -> tuple[list[str], dict[str, Any]]:
+    """Plain-words reasons and their data for candidate j."""
+    texts: list[str] = []
+    data: dict[str, Any] = {}
+    shared = np.intersect1d(query.neighbours, index.neighbours(j), assume_unique=True)
+    if len(shared):
+        order = sorted(shared.tolist(), key=lambda w: (index.degree[w], index.ids[w]))  # most telling first
+        named = [{"id": index.ids[w], "name": index.orgs[w].name} for w in order[:MAX_NAMED]]
+        data["shared_partners"] = named
+        data["shared_partner_count"] = len(shared)
+        more = f" (and {len(shared) - len(named)} more)" if len(shared) > len(named) else ""
+        if len(shared) == 1:
+            texts.append(f"Works with your partner {named[0]['name']}")
+        else:
+            texts.append(f"Works with {len(shared)} of your partners: {_names([p['name'] for p in named])}{more}")
+    if comps["thematic"] > 0:
+        row = index.term_matrix.getrow(j)
+        telling = index.term_share <= COMMON_TERM_SHARE  # a term most organisations share explains nothing
+        overlap = [(float(query.terms[t]) * float(v), index.terms[t]) for t, v in zip(row.indices, row.data)
+                   if query.terms[t] > 0 and telling[t]]
+        overlap.sort(key=lambda x: (-x[0], x[1]))
+        for prefix, key in TERM_KINDS.items():
+            values = [t.split(":", 1)[1] for _, t in overlap if t.startswith(prefix + ":")][:MAX_NAMED]
+            if values:
+                data[key] = values
+                label = {"topic": "call topics", "part": "programme parts", "programme": "programmes"}[prefix]
+                texts.append(f"Shares your {label}: {', '.join(values)}")
+    cand_helix = index.orgs[j].helix
+    if comps["helix"] > 0 and cand_helix in FOUR_HELICES:
+        data["fills_helix"] = cand_helix
+        words = cand_helix.replace("_", " ")
+        if helix is not None:
+            texts.append(f"Brings the {words} helix you asked for")
+        elif query.helix_share.get(cand_helix, 0.0) == 0.0:
+            texts.append(f"Brings the {words} helix, missing among you and your partners")
+        else:
+            texts.append(f"Brings the {words} helix, weak among you and your partners "
+                         f"({query.helix_share[cand_helix]:.0%})")
+    geo = _geography(index, query, j, comps["geography"])
+    if geo:
+        data["geography"] = geo
+        texts.append(geo[0].upper() + geo[1:])
+    if recent > 0:
+        last = int(index.last_year[j])
+        data["recent_activity"] = {"last_year": last, "projects": int(recent),
+                                   "years": [year - ACTIVITY_WINDOW, year - 1]}
+        texts.append(f"Active recently: {int(recent)} projects starting {year - ACTIVITY_WINDOW}-{year - 1}")
+    if boost > 1.0:
+        favoured = [w for w, on in (("rural", index.orgs[j].urban_rural == "rural"),
+                                    ("civil society", cand_helix == "civil_society")) if on]
+        data["favoured"] = favoured
+        texts.append(f"Ranked up as a {' and '.join(favoured)} partner (score x{boost:g})")
+    if not texts:  # every recommendation carries a reason, even a weak one
+        texts.append(f"{int(index.projects[j])} projects in the graph")
+        data["projects"] = int(index.projects[j])
+    return texts, data
+
+
+def _geography(index: RecommenderIndex, query: Query, j: int, closeness: float) -> str | None:
+    org = index.orgs[j]
+    kind = f"{org.urban_rural} partner" if org.urban_rural != "unknown" else "partner"
+    if closeness >= 1.0:
+        return f"{kind} in the same NUTS3 region ({org.nuts3})"
+    if closeness > 0.6:
+        return f"{kind} in the same NUTS{1 if closeness < 0.8 else 2} region"
+    if closeness > 0:
+        return f"{kind} in the same country ({org.country})"
+    if org.urban_rural == "rural":
+        return f"rural partner in another country ({org.country})" if org.country else "rural partner"
+    return None

@@ -1,0 +1,76 @@
+"""Public bodies that are a municipality's government are found in names of many languages."""
+
+from __future__ import annotations
+
+import pytest
+
+from ecosystem.models import Evidence, Helix, HelixAssignment, Location, Municipality, Organisation
+from ecosystem.municipal import MunicipalityMatcher, link_municipality, municipality_name_in
+
+
+@pytest.mark.parametrize("name,expected", [
+    ("COMUNE DI PRATO", "prato"), ("AYUNTAMIENTO DE VIGO", "vigo"), ("GEMEENTE HELMOND", "helmond"),
+    ("AARHUS KOMMUNE", "aarhus"), ("MESTO NITRA", "nitra"), ("COMMUNE D'AVIGNON", "avignon"),
+    ("FREIE UND HANSESTADT HAMBURG", "hamburg"), ("CAMARA MUNICIPAL DE LISBOA", "lisboa"),
+    ("Newcastle City Council", "newcastle"), ("Miasto Łódź", "lodz"),
+])
+def test_the_municipality_is_read_out_of_a_public_bodys_name(name: str, expected: str) -> None:
+    assert municipality_name_in(name) == expected
+
+
+@pytest.mark.parametrize("name", ["LANCASHIRE COUNTY COUNCIL", "Provincie Zuid-Holland", "REGION DE MURCIA",
+                                  "MINISTERIO DEL INTERIOR", "DIPUTACION FORAL DE BIZKAIA"])
+def test_counties_provinces_regions_and_ministries_are_not_municipalities(name: str) -> None:
+    assert municipality_name_in(name) is None
+
+
+def _org(name: str, country: str, nuts3: str | None = None, helix: Helix = Helix.GOVERNMENT) -> Organisation:
+    return Organisation(id="1", name=name, country=country,
+                        helix=HelixAssignment(value=helix, confidence=0.9, evidence=[
+                            Evidence(source="cordis", field="activityType", value="PUB", helix=helix,
+                                     confidence=0.9)]),
+                        location=Location(country=country, nuts3=nuts3))
+
+
+MUNICIPALITIES = [
+    Municipality(country="ES", lau_code="28079", name="Madrid", nuts3="ES300", nuts3_source_version="2021",
+                 population=3266126),
+    Municipality(country="ES", lau_code="28127", name="Rozas de Madrid, Las", nuts3="ES300",
+                 nuts3_source_version="2021", population=95550),
+    Municipality(country="SE", lau_code="0980", name="Gotland", nuts3="SE214", nuts3_source_version="2021"),
+    Municipality(country="XX", lau_code="1", name="Springfield", nuts3="XX001", nuts3_source_version="2021",
+                 population=10),
+    Municipality(country="XX", lau_code="2", name="Springfield", nuts3="XX002", nuts3_source_version="2021",
+                 population=99),
+]
+
+
+def test_a_municipal_government_is_linked_with_evidence_and_a_tag() -> None:
+    org = link_municipality(_org("AYUNTAMIENTO DE MADRID", "ES"), MunicipalityMatcher(MUNICIPALITIES))
+    assert org.identifiers["lau"] == "ES:28079"
+    assert "municipal government" in org.tags
+    assert any(e.source == "helixmap-municipal" and "Madrid" in e.value for e in org.helix.evidence)
+
+
+def test_a_name_with_its_article_after_a_comma_matches() -> None:
+    org = link_municipality(_org("Ayuntamiento de Las Rozas de Madrid", "ES"), MunicipalityMatcher(MUNICIPALITIES))
+    assert org.identifiers["lau"] == "ES:28127"
+
+
+def test_a_swedish_genitive_matches() -> None:
+    assert link_municipality(_org("GOTLANDS KOMMUN", "SE"), MunicipalityMatcher(MUNICIPALITIES)).identifiers["lau"] \
+        == "SE:0980"
+
+
+def test_the_organisations_own_region_decides_between_namesakes() -> None:
+    matcher = MunicipalityMatcher(MUNICIPALITIES)
+    assert link_municipality(_org("City of Springfield", "XX", "XX001"), matcher).identifiers["lau"] == "XX:1"
+    assert link_municipality(_org("City of Springfield", "XX"), matcher).identifiers["lau"] == "XX:2"
+
+
+def test_only_government_bodies_are_linked_and_linking_twice_changes_nothing() -> None:
+    matcher = MunicipalityMatcher(MUNICIPALITIES)
+    company = _org("Stadt Madrid GmbH", "ES", helix=Helix.INDUSTRY)
+    assert link_municipality(company, matcher) is company
+    once = link_municipality(_org("AYUNTAMIENTO DE MADRID", "ES"), matcher)
+    assert link_municipality(once, matcher) is once

@@ -1,0 +1,274 @@
+"""Partner recommendations (ecosystem.recommend): candidates, reasons, filters, favour option, newcomers."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import itertools
+import random
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ecosystem.errors import BadInputError, NotFoundError
+from ecosystem.recommend import (
+    CIVIL_BOOST, RURAL_BOOST, OrgInfo, ProjectInfo, RecommenderIndex, Weights, recommend, recommend_for_newcomer,
+    score_candidates, top_positions, training_slice)
+
+REPO = Path(__file__).resolve().parents[2]
+FULL_TABLE = REPO / ".." / "shared" / "data" / "cordis" / "h2020_participations_full.csv.gz"
+
+ORGS = [
+    OrgInfo("A", "Alpha University", "academia", "urban", "DE", "DE111"),
+    OrgInfo("B", "Beta GmbH", "industry", "urban", "DE", "DE112"),
+    OrgInfo("C", "Gamma Ministry", "government", "intermediate", "FR", "FR101"),
+    OrgInfo("D", "Delta Association", "civil_society", "rural", "DE", "DE113"),
+    OrgInfo("E", "Epsilon SpA", "industry", "urban", "IT", "ITC11"),
+    OrgInfo("F", "Phi Foundation", "civil_society", "rural", "FR", "FRB01"),
+    OrgInfo("G", "Gimel Institute", "academia", "urban", "ES", "ES300"),
+    OrgInfo("H", "Eta Lab", "academia", "urban", "NL", "NL329"),
+    OrgInfo("I", "Iota AG", "industry", "rural", "DE", "DE114"),
+    OrgInfo("J", "Jot Centre", "academia", "intermediate", "NL", "NL310"),
+]
+PROJECTS = [
+    ProjectInfo("p1", 2016, ("HEALTH-1",), "SC1", "H2020"),
+    ProjectInfo("p2", 2017, ("HEALTH-1",), "SC1", "H2020"),
+    ProjectInfo("p3", 2018, ("HEALTH-2",), "SC1", "H2020"),
+    ProjectInfo("p4", 2018, ("CLIMATE-1",), "SC5", "H2020"),
+    ProjectInfo("p5", 2015, ("ICT-1",), "LEIT", "H2020"),
+    ProjectInfo("p6", 2019, ("HEALTH-1",), "SC1", "H2020"),
+    ProjectInfo("p7", 2019, ("ERC-STG",), "ERC", "H2020"),
+    ProjectInfo("p8", 2019, ("ICT-1",), "LEIT", "H2020"),
+    ProjectInfo("p9", 2019, ("ERC-ADG",), "ERC", "H2020"),
+]
+PARTICIPATIONS = [("p1", "A"), ("p1", "B"), ("p2", "A"), ("p2", "C"), ("p3", "B"), ("p3", "D"), ("p4", "C"),
+                  ("p4", "D"), ("p5", "B"), ("p5", "E"), ("p6", "F"), ("p7", "H"), ("p8", "E"), ("p8", "I"),
+                  ("p9", "J"), ("p9", "E")]
+# G takes part in nothing; H has a project but no partner.
+
+
+@pytest.fixture(scope="module")
+def index() -> RecommenderIndex:
+    return RecommenderIndex.build(ORGS, PROJECTS, PARTICIPATIONS)
+
+
+def ids(recs: list) -> list[str]:  # type: ignore[type-arg]
+    return [r.id for r in recs]
+
+
+def test_recommendations_are_never_the_organisation_itself_or_a_current_partner(index: RecommenderIndex) -> None:
+    recs = recommend(index, "A", k=20)
+    assert recs
+    assert not {"A", "B", "C"} & set(ids(recs))
+
+
+def test_a_partner_of_several_partners_comes_first_and_its_shared_partners_are_named(
+        index: RecommenderIndex) -> None:
+    first = recommend(index, "A")[0]
+    assert first.id == "D"
+    names = {p["name"] for p in first.reason_data["shared_partners"]}
+    assert names == {"Beta GmbH", "Gamma Ministry"}
+    assert any("Beta GmbH" in text and "Gamma Ministry" in text for text in first.reasons)
+
+
+def test_shared_programme_parts_and_topics_are_named_in_the_reasons(index: RecommenderIndex) -> None:
+    phi = next(r for r in recommend(index, "A", k=20) if r.id == "F")
+    assert phi.reason_data["shared_programme_parts"] == ["SC1"]
+    assert phi.reason_data["shared_topics"] == ["HEALTH-1"]
+    assert any("SC1" in text for text in phi.reasons)
+    assert "shared_programmes" not in phi.reason_data  # every project is H2020: that explains nothing
+
+
+def test_a_helix_missing_among_the_partners_is_named_as_filled(index: RecommenderIndex) -> None:
+    delta = recommend(index, "A")[0]
+    assert delta.reason_data["fills_helix"] == "civil_society"
+    assert any("civil society helix, missing" in text for text in delta.reasons)
+    industry = recommend(index, "A", helix="industry")
+    assert industry and all(r.reason_data["fills_helix"] == "industry" for r in industry)
+
+
+def test_every_recommendation_carries_a_reason_and_a_score_with_its_components(index: RecommenderIndex) -> None:
+    for org in ORGS:
+        for rec in recommend(index, org.id, k=20):
+            assert rec.reasons and all(isinstance(text, str) and text for text in rec.reasons)
+            assert 0 < rec.score <= 1
+            assert set(rec.components) >= {"proximity", "thematic", "helix", "geography", "activity"}
+
+
+def test_recent_activity_counts_the_projects_before_the_reference_year(index: RecommenderIndex) -> None:
+    epsilon = next(r for r in recommend(index, "A", k=20, year=2020) if r.id == "E")
+    assert epsilon.reason_data["recent_activity"] == {"last_year": 2019, "projects": 2, "years": [2017, 2019]}
+    old = next(r for r in recommend(index, "A", k=20, year=2016) if r.id == "E")
+    assert old.reason_data["recent_activity"]["projects"] == 1
+
+
+@pytest.mark.parametrize("filters,allowed", [
+    ({"helix": "civil_society"}, {"D", "F"}),
+    ({"urban_rural": "rural"}, {"D", "F", "I"}),
+    ({"country": "DE"}, {"D", "I"}),
+    ({"nuts": "DE11"}, {"D", "I"}),
+    ({"nuts": "DE113"}, {"D"}),
+    ({"nuts": "FR"}, {"F"}),
+    ({"nuts": "fr"}, {"F"}),
+])
+def test_filters_restrict_the_candidates(index: RecommenderIndex, filters: dict[str, str],
+                                         allowed: set[str]) -> None:
+    recs = recommend(index, "A", k=20, **filters)  # type: ignore[arg-type]
+    assert recs and set(ids(recs)) <= allowed
+
+
+def test_a_greek_country_code_matches_its_nuts_alias() -> None:
+    orgs = [OrgInfo("x", "X", "academia", country="EL"), OrgInfo("y", "Y", "industry", country="EL"),
+            OrgInfo("z", "Z", "industry", country="EL")]
+    idx = RecommenderIndex.build(orgs, [ProjectInfo("p", 2019), ProjectInfo("q", 2019)],
+                                 [("p", "x"), ("p", "y"), ("q", "y"), ("q", "z")])
+    assert ids(recommend(idx, "x", country="GR")) == ["z"]
+
+
+def test_bad_filter_values_and_unknown_organisations_are_refused(index: RecommenderIndex) -> None:
+    with pytest.raises(BadInputError, match="helix"):
+        recommend(index, "A", helix="university")
+    with pytest.raises(BadInputError, match="urban-rural"):
+        recommend(index, "A", urban_rural="suburban")
+    with pytest.raises(BadInputError, match="NUTS"):
+        recommend(index, "A", nuts="not a code")
+    with pytest.raises(NotFoundError):
+        recommend(index, "nobody")
+
+
+def test_favouring_rural_and_civil_society_multiplies_their_scores_and_reranks() -> None:
+    # u works with w; w works with both a busy urban firm (m) and a small rural association (r).
+    orgs = [OrgInfo("u", "U", "academia", "urban", "DE", "DE111"), OrgInfo("w", "W", "academia", "urban", "DE"),
+            OrgInfo("m", "Mega Corp", "industry", "urban", "DE", "DE212"),
+            OrgInfo("r", "Rural Assoc", "civil_society", "rural", "DE", "DE213"),
+            OrgInfo("v", "Village Ltd", "industry", "rural", "DE", "DE214")]
+    projects = [ProjectInfo(f"p{i}", 2019, (), "SC2", "H2020") for i in range(8)]
+    parts = [("p0", "u"), ("p0", "w"), ("p1", "w"), ("p1", "m"), ("p1", "r"), ("p1", "v")]
+    parts += [(f"p{i}", "m") for i in range(2, 8)]  # m is far more active
+    idx = RecommenderIndex.build(orgs, projects, parts)
+    plain = {r.id: r for r in recommend(idx, "u", k=5)}
+    favoured = recommend(idx, "u", k=5, favour_rural_civil=True)
+    assert ids(recommend(idx, "u", k=5))[0] == "m"
+    assert ids(favoured)[0] == "r"
+    by_id = {r.id: r for r in favoured}
+    assert by_id["r"].score == pytest.approx(plain["r"].score * RURAL_BOOST * CIVIL_BOOST, rel=1e-5)
+    assert by_id["v"].score == pytest.approx(plain["v"].score * RURAL_BOOST, rel=1e-5)
+    assert by_id["m"].score == pytest.approx(plain["m"].score, rel=1e-5)
+    assert by_id["r"].reason_data["favoured"] == ["rural", "civil society"]
+    assert by_id["r"].components["favour_multiplier"] == RURAL_BOOST * CIVIL_BOOST
+
+
+def test_a_newcomer_with_projects_but_no_partners_gets_recommendations_from_its_themes(
+        index: RecommenderIndex) -> None:
+    recs = recommend(index, "H")
+    assert recs
+    assert recs[0].id == "J"  # the other ERC grantee, in the same country
+    assert recs[0].reason_data["shared_programme_parts"] == ["ERC"]
+    assert "shared_partners" not in recs[0].reason_data
+
+
+def test_a_newcomer_with_no_projects_gets_recommendations_from_its_helix_and_place(
+        index: RecommenderIndex) -> None:
+    recs = recommend(index, "G", k=20)
+    assert recs and "G" not in ids(recs)
+    assert all(r.reasons for r in recs)
+    assert all(r.helix != "academia" or "fills_helix" not in r.reason_data for r in recs)
+
+
+def test_an_organisation_unknown_to_the_graph_gets_recommendations_from_its_profile(
+        index: RecommenderIndex) -> None:
+    profile = OrgInfo("new", "Newcomer", "industry", "rural", "FR", "FRB02")
+    recs = recommend_for_newcomer(index, profile, topics=["HEALTH-1"], programme_parts=["SC1"])
+    assert recs
+    assert recs[0].id in {"A", "F"}
+    f = next(r for r in recs if r.id == "F")
+    assert f.reason_data["shared_topics"] == ["HEALTH-1"]
+    assert f.reason_data["geography"].startswith("rural partner in the same NUTS2 region")
+
+
+def test_recommendations_are_deterministic_and_ties_are_broken_by_id() -> None:
+    orgs = [OrgInfo(i, i.upper(), "industry", "urban", "DE") for i in ("hub", "b2", "b1", "b3")]
+    parts = [("p", "hub"), ("p", "b1"), ("q", "hub"), ("q", "b2"), ("r", "hub"), ("r", "b3")]
+    projects = [ProjectInfo(p, 2019) for p in "pqr"]
+    first = [r.as_dict() for r in recommend(RecommenderIndex.build(orgs, projects, parts), "b1")]
+    assert [r["id"] for r in first] == ["b2", "b3"]
+    rng = random.Random(7)
+    for _ in range(5):
+        shuffled_orgs, shuffled_parts = orgs[:], parts[:]
+        rng.shuffle(shuffled_orgs)
+        rng.shuffle(shuffled_parts)
+        again = RecommenderIndex.build(shuffled_orgs, projects, shuffled_parts)
+        assert [r.as_dict() for r in recommend(again, "b1")] == first
+
+
+def test_top_positions_keep_the_best_scores_and_break_ties_by_position() -> None:
+    score = np.array([0.5, -np.inf, 0.9, 0.5, 0.5, 0.1])
+    assert top_positions(score, 3).tolist() == [2, 0, 3]
+    assert top_positions(score, 10).tolist() == [2, 0, 3, 4, 5]
+    assert top_positions(np.full(3, -np.inf), 3).tolist() == []
+
+
+def test_the_training_slice_drops_every_project_starting_after_the_last_year() -> None:
+    kept, parts = training_slice(PROJECTS + [ProjectInfo("undated")], PARTICIPATIONS + [("undated", "A")],
+                                 last_year=2017)
+    assert {p.id for p in kept} == {"p1", "p2", "p5"}
+    assert set(parts) == {("p1", "A"), ("p1", "B"), ("p2", "A"), ("p2", "C"), ("p5", "B"), ("p5", "E")}
+    idx = RecommenderIndex.build([o for o in ORGS if o.id in {oid for _, oid in parts}], kept, parts)
+    assert set(idx.ids) == {"A", "B", "C", "E"}  # D, F, H, I, J only work in 2018+
+    assert not any(t.endswith(("SC5", "ERC", "HEALTH-2", "CLIMATE-1")) for t in idx.terms)
+    assert idx.reference_year == 2018
+    assert "D" not in ids(recommend(idx, "A", k=20))
+
+
+def test_weights_change_the_ranking_as_documented(index: RecommenderIndex) -> None:
+    only_activity = Weights(proximity=0, thematic=0, helix=0, geography=0, activity=1)
+    scores = score_candidates(index, "A", weights=only_activity, year=2020)
+    assert [index.ids[int(j)] for j in top_positions(scores, 2)] == ["D", "E"]  # 2 projects each in 2017-2019
+    scores = score_candidates(index, "A", weights=only_activity, year=2016)
+    assert [index.ids[int(j)] for j in top_positions(scores, 5)] == ["E"]  # the only one active in 2013-2015
+
+
+def read_slice(rows: int) -> tuple[list[OrgInfo], list[ProjectInfo], list[tuple[str, str]]]:
+    """The first `rows` rows of the real H2020 participation table as recommender records."""
+    helix = {"HES": "academia", "REC": "academia", "PRC": "industry", "PUB": "government", "OTH": "civil_society"}
+    orgs: dict[str, OrgInfo] = {}
+    years: dict[str, int | None] = {}
+    pairs = []
+    with gzip.open(FULL_TABLE, "rt", encoding="utf-8", newline="") as fh:
+        for row in itertools.islice(csv.DictReader(fh), rows):
+            orgs.setdefault(row["pic"], OrgInfo(row["pic"], f"org {row['pic']}", helix.get(row["type"], "unknown"),
+                                                country=row["country"]))
+            years[row["rcn"]] = int(row["start_year"]) if row["start_year"].isdigit() else None
+            pairs.append((row["rcn"], row["pic"]))
+    projects = [ProjectInfo(rcn, year, programme="H2020") for rcn, year in years.items()]
+    return list(orgs.values()), projects, pairs
+
+
+def test_on_a_slice_of_the_real_table_recommendations_are_explained_non_partners() -> None:
+    if not FULL_TABLE.exists():
+        pytest.skip("the shared H2020 participation table is missing")
+    orgs, projects, pairs = read_slice(6000)
+    idx = RecommenderIndex.build(orgs, projects, pairs)
+    partners: dict[str, set[str]] = {}
+    members: dict[str, set[str]] = {}
+    for pid, oid in pairs:
+        members.setdefault(pid, set()).add(oid)
+    for group in members.values():
+        for oid in group:
+            partners.setdefault(oid, set()).update(group - {oid})
+    busy = sorted(partners, key=lambda o: (-len(partners[o]), o))[:15]
+    with_shared = 0
+    for oid in busy:
+        recs = recommend(idx, oid)
+        assert len(recs) == 10
+        assert not set(ids(recs)) & (partners[oid] | {oid})
+        assert [r.score for r in recs] == sorted((r.score for r in recs), reverse=True)
+        assert all(r.reasons for r in recs)
+        for r in recs:
+            for shared in r.reason_data.get("shared_partners", []):
+                assert shared["id"] in partners[oid] and shared["id"] in partners[r.id]
+                assert shared["name"] == f"org {shared['id']}"
+        with_shared += any("shared_partners" in r.reason_data for r in recs)
+        assert ids(recommend(idx, oid)) == ids(recs)
+    assert with_shared == len(busy)
