@@ -339,6 +339,12 @@ def main(argv: list[str] | None = None) -> None:
                           "eligible_organisations": test.eligible,
                           "evaluated_organisations": len(test.evaluated), **evaluate(test, weights)}
         del test
+        result["summary"] = {
+            view: {"helixmap_hits@10": result["test"][view]["methods"]["helixmap"]["hits@10"],
+                   "best_baseline": result["test"][view]["best_baseline"],
+                   "ratio": result["test"][view]["helixmap_vs_best_baseline_hits@10"],
+                   "meets_1.2x_target": result["test"][view]["meets_target"]}
+            for view in ("all_candidates", "without_top1pct")}
         result["latency"] = latency(data)
     result["seconds"] = round(time.perf_counter() - started, 1)
     result["peak_rss_mb"] = peak_rss_mb()

@@ -498,11 +498,12 @@ def _recommend(index: RecommenderIndex, query: Query, *, k: int, helix: str | No
                            favour_rural_civil=favour_rural_civil, year=year, exclude=exclude, weights=weights)
     recent = index.recent_projects(year)
     ref_year = index.reference_year if year is None else year
+    boosts = favour_multiplier(index) if favour_rural_civil else None
     out = []
     for j in top_positions(score, k):
         j = int(j)
         comps = {name: round(float(parts[name][j]), 6) for name in COMPONENTS}
-        boost = float(favour_multiplier(index)[j]) if favour_rural_civil else 1.0
+        boost = float(boosts[j]) if boosts is not None else 1.0
         if favour_rural_civil:
             comps["favour_multiplier"] = boost
         texts, data = _explain(index, query, j, comps, helix=helix, recent=float(recent[j]), year=ref_year,
