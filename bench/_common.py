@@ -20,9 +20,11 @@ def peak_rss_mb() -> float:
 
 
 def _child(fn: Callable[..., dict[str, Any]], args: tuple[Any, ...], queue: Any) -> None:
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     result = fn(*args)
     result.setdefault("seconds", round(time.perf_counter() - start, 3))
+    # CPU time of this process: what the phase costs whatever else the machine is doing
+    result["cpu_seconds"] = round(time.process_time() - cpu, 3)
     result["peak_rss_mb"] = peak_rss_mb()
     queue.put(result)
 

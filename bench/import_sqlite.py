@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import sys
 import tempfile
 import time
@@ -58,6 +59,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         db = str(Path(tmp) / "bench.db")
         result = {"benchmark": "import_sqlite", "input": TABLE.name,
+                  "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
                   "import": in_fresh_process(import_phase, db),
                   "reimport": in_fresh_process(import_phase, db),
                   "projection": in_fresh_process(projection_phase, db)}
