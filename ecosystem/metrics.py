@@ -7,12 +7,10 @@ approximation and its measured error) are written down in docs/analytics.md.
 
 from __future__ import annotations
 
-import gc
 import random
 import threading
 import weakref
-from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from itertools import chain
 from operator import methodcaller
@@ -22,6 +20,7 @@ import igraph as ig
 import networkx as nx
 import numpy as np
 
+from ecosystem.bulk import paused_gc
 from ecosystem.graph import HELICES, URBAN_RURAL
 
 UNKNOWN = "unknown"
@@ -95,18 +94,6 @@ def all_organisation_metrics(graph: nx.Graph) -> dict[str, dict[str, Any]]:
     adj = _plain_adjacency(graph)
     with paused_gc():
         return {node: _metrics(adj, helix, urban_rural, node) for node in graph}
-
-
-@contextmanager
-def paused_gc() -> Iterator[None]:
-    """Bulk work on a big graph allocates millions of small objects: the cyclic GC would rescan them over and over."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 # --- igraph view ---------------------------------------------------------------------------------------------------

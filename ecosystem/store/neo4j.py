@@ -23,12 +23,11 @@ equals one clean import.
 
 from __future__ import annotations
 
-import gc
 import json
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from typing import Any, Callable, Iterator
 
+from ecosystem.bulk import paused_gc
 from ecosystem.errors import NotSupportedError, QueryRejectedError, StoreUnavailableError
 from ecosystem.merge import merge_organisation, merge_project, stronger_role
 from ecosystem.models import Municipality, Organisation, Place, Project, Region
@@ -78,18 +77,6 @@ _FORBIDDEN = ("dbms.", "db.create", "db.clear", "load csv", "apoc.", "gds.", "db
 def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
     for i in range(0, len(items), size):
         yield items[i:i + size]
-
-
-@contextmanager
-def _no_gc() -> Iterator[None]:
-    """Bulk loads allocate millions of small objects: the cyclic GC would rescan them over and over."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _collaborations(members: list[tuple[Any, ...]]) -> list[list[Any]]:
@@ -244,7 +231,7 @@ class Neo4jStore:
     # -- writing ---------------------------------------------------------------------------------
     def apply(self, batch: ImportBatch, progress: Any = None) -> ImportReport:
         report = ImportReport(label=batch.label, warnings=list(batch.warnings))
-        with _no_gc():
+        with paused_gc():
             before = self._counts()
             changed = 0
             regions_changed = self._write_regions(batch, report)

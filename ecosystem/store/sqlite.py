@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import json
 import sqlite3
 import threading
@@ -11,6 +10,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Iterator
 
+from ecosystem.bulk import paused_gc
 from ecosystem.errors import StoreUnavailableError
 from ecosystem.merge import merge_organisation, merge_project, stronger_role
 from ecosystem.municipal import link_municipality
@@ -21,18 +21,6 @@ from ecosystem.store.common import (COUNTRY_ALIASES, fts_query, name_index_text,
                                     unlocated_reason)
 
 BATCH = 5000
-
-
-@contextmanager
-def _no_gc() -> Iterator[None]:
-    """Bulk loads allocate millions of small objects: the cyclic GC would rescan them over and over."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _chunks(items: list[Any], size: int = 900) -> Iterator[list[Any]]:
@@ -99,7 +87,7 @@ class SQLiteStore:
     # -- writing ---------------------------------------------------------------------------------
     def apply(self, batch: ImportBatch, progress: Any = None) -> ImportReport:
         report = ImportReport(label=batch.label, warnings=list(batch.warnings))
-        with _no_gc(), self._transaction() as conn:
+        with paused_gc(), self._transaction() as conn:
             changes0 = conn.total_changes
             regions_changed = self._write_regions(conn, batch, report)
             current = self._write_organisations(conn, batch.organisations, report, progress)

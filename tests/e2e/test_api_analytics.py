@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import xml.etree.ElementTree as ET
 import zipfile
 
 import httpx
@@ -112,7 +111,6 @@ def test_exports_carry_the_network_with_helix_region_and_cluster(api: httpx.Clie
     assert graph.number_of_nodes() == n_nodes and graph.number_of_edges() == n_edges
     some = next(iter(graph.nodes(data=True)))[1]
     assert {"helix", "urban_rural", "country"} <= set(some) and "cluster" in some
-    _ = ET
 
 
 def test_an_unknown_export_format_is_422(api: httpx.Client) -> None:

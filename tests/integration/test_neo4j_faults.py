@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import gzip
-import itertools
 import json
 import os
 import signal
@@ -108,4 +107,3 @@ def test_an_import_killed_with_the_server_converges_when_run_again(neo4j_info: d
     assert duplicates == 0
     store.clear()
     store.close()
-    _ = itertools  # noqa: F841
