@@ -282,9 +282,8 @@ class Neo4jStore:
         """Internal ids of nodes by their key, so relationship writes seek by id instead of by index."""
         out: dict[str, int] = {}
         for chunk in _chunks(keys, LOOKUP_BATCH):
-            for r in self._run(f"UNWIND $keys AS k MATCH (n:{label} {{id: k}}) RETURN k, id(n) AS i", read=True,
-                               keys=chunk):
-                out[r["k"]] = r["i"]
+            out.update(self._run(f"UNWIND $keys AS k MATCH (n:{label} {{id: k}}) RETURN collect([k, id(n)]) AS ids",
+                                 read=True, keys=chunk)[0]["ids"])
         return out
 
     def _write_regions(self, batch: ImportBatch, report: ImportReport) -> int:
@@ -373,10 +372,10 @@ class Neo4jStore:
                 org = Organisation.model_validate_json(r["doc"])
                 out[org.id] = org
             return out
-        for chunk in _chunks(ids, BATCH):
-            for r in self._run("UNWIND $ids AS id MATCH (o:Organisation {id: id}) RETURN o.doc AS doc",
-                               read=True, ids=chunk):
-                org = Organisation.model_validate_json(r["doc"])
+        for chunk in _chunks(ids, LOOKUP_BATCH):
+            for doc in self._run("UNWIND $ids AS id MATCH (o:Organisation {id: id}) RETURN collect(o.doc) AS docs",
+                                 read=True, ids=chunk)[0]["docs"]:
+                org = Organisation.model_validate_json(doc)
                 out[org.id] = org
         return out
 
@@ -403,10 +402,11 @@ class Neo4jStore:
     def _create_nodes(self, label: str, rows: list[dict[str, Any]]) -> dict[str, int]:
         """CREATE nodes known not to exist yet (no index seek, unlike MERGE); returns their internal ids."""
         ids: dict[str, int] = {}
-        query = f"UNWIND $rows AS row CREATE (n:{label}) SET n = row RETURN row.id AS k, id(n) AS i"
+        # one collected list per transaction: streaming one record per node back costs the client twice the time
+        # of the whole write (31,451 projects: 1.5 s against 0.65 s)
+        query = f"UNWIND $rows AS row CREATE (n:{label}) SET n = row RETURN collect([row.id, id(n)]) AS ids"
         for chunk in _chunks(rows, NODE_BATCH):
-            records = self._write(lambda tx, c=chunk: list(tx.run(query, rows=c)))
-            ids.update((r["k"], r["i"]) for r in records)
+            ids.update(self._write(lambda tx, c=chunk: tx.run(query, rows=c).single()["ids"]))
         return ids
 
     def _write_organisations(self, orgs: list[Organisation], report: ImportReport, *,
@@ -447,9 +447,9 @@ class Neo4jStore:
         existing: dict[str, Project] = {}
         if not empty:
             for chunk in _chunks(named, LOOKUP_BATCH):
-                for r in self._run("UNWIND $ids AS id MATCH (p:Project {id: id}) RETURN p.doc AS doc", read=True,
-                                   ids=chunk):
-                    p = Project.model_validate_json(r["doc"])
+                for doc in self._run("UNWIND $ids AS id MATCH (p:Project {id: id}) RETURN collect(p.doc) AS docs",
+                                     read=True, ids=chunk)[0]["docs"]:
+                    p = Project.model_validate_json(doc)
                     existing[p.id] = p
         current: dict[str, Project] = {}
         for project in batch.projects:
@@ -488,11 +488,12 @@ class Neo4jStore:
         existing: dict[tuple[str, str], tuple[Any, Any, Any]] = {}
         if not empty:
             pids = sorted({p.project_id for p in batch.participations})
-            for chunk in _chunks(pids, LOOKUP_BATCH):
-                for r in self._run("UNWIND $ids AS id MATCH (o:Organisation)-[r:PARTICIPATES_IN]->(p:Project {id: id}) "
-                                   "RETURN p.id AS p, o.id AS o, r.role AS role, r.ec_contribution AS ec, "
-                                   "r.source AS source", read=True, ids=chunk):
-                    existing[(r["p"], r["o"])] = (r["role"], r["ec"], r["source"])
+            for chunk in _chunks(pids, PART_BATCH):
+                for pid, oid, role, ec, source in self._run(
+                        "UNWIND $ids AS id MATCH (o:Organisation)-[r:PARTICIPATES_IN]->(p:Project {id: id}) "
+                        "RETURN collect([p.id, o.id, r.role, r.ec_contribution, r.source]) AS rows", read=True,
+                        ids=chunk)[0]["rows"]:
+                    existing[(pid, oid)] = (role, ec, source)
         # a batch naming one participation twice folds both rows, in order: the stronger role, the last amount
         state: dict[tuple[str, str], tuple[Any, Any, Any]] = {}
         for p in batch.participations:
@@ -548,10 +549,12 @@ class Neo4jStore:
         self._mark_dirty()
         if projection is None:
             with self._driver.session(database=self.database, default_access_mode="READ") as session:
-                result = session.run("MATCH (o:Organisation)-[r:PARTICIPATES_IN]->(p:Project) "
-                                     "RETURN p.id AS p, o.id AS o, id(o) AS i, r.ec_contribution AS ec, "
-                                     "p.start_year AS sy, p.end_year AS ey")
-                members = [tuple(rec.values()) for rec in result]
+                # one record per project (not per participation): far less client work per row
+                result = session.run("MATCH (p:Project)<-[r:PARTICIPATES_IN]-(o:Organisation) "
+                                     "RETURN p.id AS p, p.start_year AS sy, p.end_year AS ey, "
+                                     "collect([o.id, id(o), r.ec_contribution]) AS m")
+                members = [(pid, oid, i, ec, sy, ey) for pid, sy, ey, m in (rec.values() for rec in result)
+                           for oid, i, ec in m]
             projection = _collaborations(members)
         a, b, weight, funding, first_year, last_year = projection
         deletes: list[int] = []
@@ -560,13 +563,14 @@ class Neo4jStore:
             stored: dict[tuple[int, int], tuple[int, tuple[Any, ...]]] = {}
             with self._driver.session(database=self.database, default_access_mode="READ") as session:
                 result = session.run("MATCH (a:Organisation)-[c:COLLABORATES_WITH]->(b:Organisation) "
-                                     "RETURN id(c) AS c, id(a) AS a, id(b) AS b, c.weight AS w, c.funding AS f, "
-                                     "c.first_year AS fy, c.last_year AS ly")
-                for cid, x, y, *values in (rec.values() for rec in result):
-                    if (x, y) in stored:
-                        deletes.append(cid)  # a duplicate
-                    else:
-                        stored[(x, y)] = (cid, tuple(values))
+                                     "RETURN id(a) AS a, collect([id(c), id(b), c.weight, c.funding, c.first_year, "
+                                     "c.last_year]) AS cs")  # one record per organisation, not per relationship
+                for x, rels in (rec.values() for rec in result):
+                    for cid, y, *values in rels:
+                        if (x, y) in stored:
+                            deletes.append(cid)  # a duplicate
+                        else:
+                            stored[(x, y)] = (cid, tuple(values))
             keep = []
             for i, values in enumerate(zip(weight, funding, first_year, last_year)):
                 old = stored.pop((a[i], b[i]), None)
