@@ -65,3 +65,15 @@ def download(url: str, cache_dir: Path, *, progress: Any = None, refresh: bool =
             if attempt + 1 < RETRIES:
                 time.sleep(2 ** attempt)
     raise DownloadError(f"cannot download {url}: {last}")
+
+
+def local_input(item: str | Path, cache_dir: Path, progress: Any = None) -> tuple[Path, str]:
+    """A named input as a local path and the label errors use: a URL is downloaded (cached) first."""
+    from ecosystem.errors import BadInputError
+
+    if is_url(str(item)):
+        return download(str(item), cache_dir, progress=progress), str(item)
+    path = Path(item)
+    if not path.exists():
+        raise BadInputError("no such file or directory", file=str(item))
+    return path, path.name

@@ -21,7 +21,7 @@ from ecosystem.merge import merge_organisation, stronger_role
 from ecosystem.models import HelixAssignment, Location, Organisation, Participation, Project, Provenance
 from ecosystem.store.base import ImportBatch
 from importers._files import csv_rows, iter_files, decode_text, parse_number, read_bytes, zip_members
-from importers._http import download, is_url
+from importers._http import local_input
 
 SOURCE = "cordis"
 LICENCE = "CC BY 4.0 (© European Union, CORDIS; Commission Decision 2011/833/EU)"
@@ -236,14 +236,7 @@ def _read_document(acc: _Accumulator, label: str, data: bytes, *, strict: bool) 
 def _documents(inputs: Iterable[str | Path], cache_dir: Path, progress: Any) -> Iterator[tuple[str, bytes, bool]]:
     """(label, bytes, strict) for every file named, inside a directory, or inside a zip."""
     for item in inputs:
-        if is_url(str(item)):
-            path = download(str(item), cache_dir, progress=progress)
-            label = str(item)
-        else:
-            path = Path(item)
-            label = path.name
-            if not path.exists():
-                raise BadInputError("no such file or directory", file=str(item))
+        path, label = local_input(item, cache_dir, progress)
         if path.is_dir():
             for sub in iter_files(path, (".csv", ".json", ".zip", ".gz")):
                 yield from _file_documents(sub, str(sub.relative_to(path)), strict=False)

@@ -22,7 +22,7 @@ from ecosystem.location import normalise_country
 from ecosystem.models import Place
 from ecosystem.store.base import ImportBatch
 from importers._files import decode_text, iter_files, zip_members
-from importers._http import download, is_url
+from importers._http import local_input
 
 __all__ = ["LICENCE", "detect_places_file", "parse_places", "read_places"]
 
@@ -190,14 +190,7 @@ def parse_places(data: bytes, label: str, countries: Iterable[str] | None = None
 
 def _documents(inputs: Iterable[str | Path], cache_dir: Path, progress: Any) -> Iterator[tuple[str, bytes]]:
     for item in inputs:
-        if is_url(str(item)):
-            path = download(str(item), cache_dir, progress=progress)
-            label = str(item)
-        else:
-            path = Path(item)
-            label = path.name
-            if not path.exists():
-                raise BadInputError("no such file or directory", file=str(item))
+        path, label = local_input(item, cache_dir, progress)
         if path.is_dir():
             for sub in iter_files(path, (".txt", ".csv", ".tsv", ".gz", ".zip")):
                 if detect_places_file(sub):

@@ -22,7 +22,7 @@ from ecosystem.models import (Evidence, Helix, HelixAssignment, Location, Organi
 from ecosystem.store.base import ImportBatch
 from ecosystem.text import fold
 from importers._files import iter_files, read_bytes, zip_members
-from importers._http import download, is_url
+from importers._http import local_input
 
 __all__ = ["LICENCE", "SOURCE", "evidence_from_types", "organisation_id", "read_ror", "ror_suffix"]
 
@@ -223,14 +223,7 @@ def _parse_json(data: bytes, label: str) -> list[Any]:
 def _documents(inputs: Iterable[str | Path], cache_dir: Path, progress: Any) -> Iterator[tuple[str, list[Any]]]:
     """(label, records) for every ROR JSON named, inside a directory, or inside a zip (v2 files only)."""
     for item in inputs:
-        if is_url(str(item)):
-            path = download(str(item), cache_dir, progress=progress)
-            label = str(item)
-        else:
-            path = Path(item)
-            label = path.name
-            if not path.exists():
-                raise BadInputError("no such file or directory", file=str(item))
+        path, label = local_input(item, cache_dir, progress)
         paths = list(iter_files(path, (".json", ".json.gz", ".zip"))) if path.is_dir() else [path]
         for sub in paths:
             sub_label = str(sub.relative_to(path)) if path.is_dir() else label
