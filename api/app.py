@@ -124,6 +124,11 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
             urban_rural=urban_rural.value if urban_rural else None, limit=limit, offset=offset)
         return {"total": total, "limit": limit, "offset": offset, "items": items}
 
+    def _canonical(org_id: str) -> str:
+        """The organisation a source record belongs to (a PIC merged into its ROR record answers as it)."""
+        lookup = getattr(db(), "canonical_id", None)
+        return lookup(org_id) if lookup is not None else org_id
+
     @app.get("/api/v1/organisations/{org_id}", tags=["organisations"])
     def profile(org_id: Annotated[str, Path(max_length=100)],
                 partners_limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> dict[str, Any]:
@@ -131,6 +136,7 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
         org = db().organisation(org_id)
         if org is None:
             raise NotFoundError(f"no organisation with id {org_id!r}")
+        org_id = org["id"]  # a source record merged into an organisation answers with that organisation
         loc = org.get("location", {})
         region = db().region(loc["nuts3"]) if loc.get("nuts3") else None
         return {
@@ -147,6 +153,8 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
             "projects": db().organisation_projects(org_id),
             "partners": db().partners(org_id, limit=partners_limit),
             "sources": org.get("sources", []),
+            "records": org.get("records", []),
+            "same_as": org.get("same_as", []),
         }
 
     @app.get("/api/v1/organisations/{org_id}/recommendations", tags=["organisations"])
@@ -162,7 +170,7 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
         recent activity. `favour_rural_civil` re-ranks in favour of rural and civil-society candidates."""
         from ecosystem.partners import recommendations as find
 
-        return find(db(), org_id, k=k, helix=helix.value if helix else None,
+        return find(db(), _canonical(org_id), k=k, helix=helix.value if helix else None,
                     urban_rural=urban_rural.value if urban_rural else None,
                     country=nuts_prefix(country) if country else None, nuts=check_nuts(nuts),
                     favour_rural_civil=favour_rural_civil)
@@ -242,7 +250,7 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
         betweenness and Gould-Fernandez brokerage roles, and the organisation's cluster."""
         from ecosystem.insights import organisation_metrics
 
-        return organisation_metrics(db(), org_id)
+        return organisation_metrics(db(), _canonical(org_id))
 
     @app.get("/api/v1/export", tags=["network"], response_class=Response)
     def export(format: Annotated[ExportFormat, Query(description="graphml, gexf, csv (zip), json, vosviewer")],

@@ -87,6 +87,9 @@ def _print_report(report: ImportReport) -> None:
     if report.unlocated:
         reasons = ", ".join(f"{n:,} {why}" for why, n in sorted(report.unlocated.items(), key=lambda kv: -kv[1]))
         err.print(f"not placed in a NUTS3 region: {reasons}")
+    if report.merged or report.uncertain:
+        err.print(f"entity resolution: {report.merged:,} source records are part of another organisation; "
+                  f"{report.uncertain:,} uncertain pairs (list them: helixmap resolve --review review.csv)")
     if report.warnings:
         err.print(f"{len(report.warnings):,} warnings (rows skipped or fields ignored); first ones:")
         for w in report.warnings[:5]:
@@ -156,6 +159,35 @@ def import_table(path: Path = typer.Argument(..., help="CSV/TSV register or part
             report = _apply(store, batch, progress)
         _print_report(report)
         store.close()
+    _run(action)
+
+
+@app.command()
+def resolve(overrides: Optional[Path] = typer.Option(
+                None, "--overrides", help="Your decisions: the review file with 'merge'/'forbid' filled in, a CSV "
+                "left_id,right_id,decision or TOML (docs/entity-resolution.md). Kept in the store for later imports."),
+            clear: bool = typer.Option(False, "--clear-overrides", help="Drop the overrides kept in the store."),
+            review: Optional[Path] = typer.Option(None, "--review", help="Write the uncertain pairs to this CSV."),
+            ) -> None:
+    """Run entity resolution again: one organisation per real organisation, with your overrides."""
+    def action() -> None:
+        from ecosystem.resolution import load_overrides
+
+        given = load_overrides(overrides) if overrides is not None else None
+        store = _open()
+        try:
+            with _progress() as progress:
+                task = progress.add_task("resolving organisations", total=None)
+                report = store.resolve(given, keep_overrides=not clear, review_path=review)
+                progress.remove_task(task)
+            groups = store.record_groups()
+        finally:
+            store.close()
+        records = sum(len(m) for m in groups.values())
+        err.print(f"{len(groups):,} organisations are made of {records:,} source records; "
+                  f"{report.uncertain:,} uncertain pairs" + (f" written to {review}" if review else ""))
+        for w in report.warnings[:5]:
+            err.print(f"  - {w}")
     _run(action)
 
 

@@ -525,6 +525,7 @@ class LocationResolver:
         self._postcode_lookup = postcode_lookup
         self._postcode_countries = set(postcode_countries) if postcode_countries is not None else None
         self._laus: dict[tuple[str, str], list[_Lau]] = defaultdict(list)  # (country, folded name)
+        self._by_code: dict[tuple[str, str], _Lau] = {}  # (country, LAU code)
         in_region: dict[str, list[tuple[str, _Lau]]] = defaultdict(list)  # nuts3 -> (folded name, LAU)
         for m in municipalities:
             self._add_municipality(m, in_region)
@@ -564,6 +565,7 @@ class LocationResolver:
             regions = tuple(c for c in self.versions.to_2021(m.nuts3, version) if c in self._nuts3)
         lau = _Lau(m.lau_code, m.degurba, regions, m.population)
         country = normalise_country(m.country) or m.country
+        self._by_code[(country, m.lau_code)] = lau
         for key in _lau_keys(m.name, m.name_latn):
             self._laus[(country, key)].append(lau)
             for region in regions:
@@ -577,7 +579,7 @@ class LocationResolver:
         The resolved fields, notes included, are replaced: resolving again (after new regions data)
         leaves no stale note behind.
         """
-        key = (loc.country, loc.postcode, loc.lat, loc.lon, loc.nuts_code, loc.city)
+        key = (loc.country, loc.postcode, loc.lat, loc.lon, loc.nuts_code, loc.city, loc.municipality_code)
         result = self._cache.get(key)
         if result is None:
             result = self._resolve(loc)
@@ -605,6 +607,20 @@ class LocationResolver:
                 nuts3, method = code, "nuts"
             elif code:
                 within = code
+
+        by_code: _Lau | None = None
+        if nuts3 is None and loc.municipality_code and country:
+            code = loc.municipality_code.strip()
+            by_code = self._by_code.get((country, code)) or self._by_code.get((country, code.lstrip("0")))
+            if by_code is None:
+                notes.append(f"municipality code {code} is not in the LAU table of {country}")
+            elif by_code.regions:
+                nuts3, method = by_code.regions[0], "municipality"
+                if len(by_code.regions) > 1:
+                    notes.append(f"municipality {code} lies in {', '.join(by_code.regions)} (NUTS 2021): "
+                                 f"{nuts3} taken")
+            else:
+                by_code = None
 
         disagree = False
         if nuts3 is None and (country is None or country in self._countries):
@@ -634,7 +650,9 @@ class LocationResolver:
             notes.append(f"NUTS code {within} is not a NUTS3 region and nothing else places it")
 
         lau_code, degurba = None, None
-        if nuts3 and loc.city and country:
+        if by_code is not None:
+            lau_code, degurba = by_code.lau_code, by_code.degurba
+        elif nuts3 and loc.city and country:
             lau_code, degurba = self._municipality(country, loc.city, nuts3, notes)
         if nuts3 and degurba is None:
             degurba = self._region_degurba.get(nuts3)  # every municipality of the region has this degree

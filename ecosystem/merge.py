@@ -46,7 +46,7 @@ def _merge_names(primary: str, names: list[str], more: list[str]) -> list[str]:
 def merge_location(old: Location, new: Location) -> Location:
     """Raw location fields: new non-empty values win (a newer source is a better witness)."""
     data = old.model_dump()
-    for key in ("country", "city", "postcode", "street", "lat", "lon", "nuts_code"):
+    for key in ("country", "city", "postcode", "street", "lat", "lon", "nuts_code", "municipality_code"):
         value = getattr(new, key)
         if value not in (None, ""):
             data[key] = value

@@ -85,9 +85,10 @@ class Location(_Record):
     lat: float | None = None
     lon: float | None = None
     nuts_code: str | None = None
+    municipality_code: str | None = None  # a LAU code given by the source (national municipality code)
     # resolved
     nuts3: str | None = None
-    method: str | None = None  # nuts | postcode | coordinates | city
+    method: str | None = None  # nuts | municipality | postcode | coordinates | city | place
     urban_rural: UrbanRural = UrbanRural.UNKNOWN
     lau_code: str | None = None
     degurba: Degurba | None = None
@@ -110,6 +111,18 @@ class Organisation(_Record):
     status: str | None = None  # e.g. ROR "active", "inactive", "withdrawn"
     tags: list[str] = Field(default_factory=list)  # a register's own categories
     sources: list[Provenance] = Field(default_factory=list)
+    # set on an organisation that entity resolution made from several source records (see ecosystem/entities.py)
+    records: list[str] = Field(default_factory=list)  # the ids of the source records it is made of
+    same_as: list["SameAs"] = Field(default_factory=list)  # why: the judged pairs that joined them
+
+
+class SameAs(_Record):
+    """Why two source records are one organisation: a pair judged by entity resolution."""
+
+    left: str
+    right: str
+    score: float
+    reasons: list[str] = Field(default_factory=list)
 
 
 class OrganisationRelation(_Record):
@@ -192,3 +205,6 @@ class Municipality(_Record):
     area_km2: float | None = None
     degurba: Degurba | None = None
     source: Provenance | None = None
+
+
+Organisation.model_rebuild()

@@ -35,6 +35,7 @@ def filter_countries(batch: ImportBatch, countries: set[str]) -> ImportBatch:
 def _classify_local(data_dir: Path) -> tuple[list[Path], list[Path], list[str]]:
     """Split a folder of local copies into regions files and CORDIS files, by content."""
     from importers._files import iter_files
+    from importers.places import detect_places_file
     from importers.regions import detect_region_file
 
     regions: list[Path] = []
@@ -47,6 +48,9 @@ def _classify_local(data_dir: Path) -> tuple[list[Path], list[Path], list[str]]:
             continue
         except BadInputError:
             pass
+        if detect_places_file(path):  # GeoNames places: geocoding by city name, imported with the regions
+            regions.append(path)
+            continue
         if _looks_like_cordis(path):
             cordis.append(path)
         else:

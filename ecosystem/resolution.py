@@ -50,7 +50,7 @@ CONTAINED = 92.0     # the name score of a name holding the other whole plus a q
 PART_PENALTY = 15.0  # a part of a name ("X" of "X - Y") counts less than a whole name
 MAX_POSTING = 40     # a name word shared by more records of a country than this makes no candidates
 DEDUPLICATED_SOURCES = frozenset({"ror", "lau"})
-IDENTIFIER_KEYS = ("pic", "ror", "isni", "wikidata", "grid", "fundref")
+IDENTIFIER_KEYS = ("pic", "ror", "isni", "wikidata", "grid", "fundref", "lau")
 
 
 # ------------------------------------------------------------------------------------------------ records

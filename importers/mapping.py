@@ -28,7 +28,7 @@ SOURCE_KEYS = ("name", "licence", "url", "delimiter", "encoding", "quote", "skip
 
 ORGANISATION_FIELDS: dict[str, str] = {
     "name": TEXT, "short_name": TEXT, "country": COUNTRY, "city": TEXT, "postcode": TEXT, "street": TEXT,
-    "lat": LAT, "lon": LON, "coordinates": COORDINATES, "nuts_code": TEXT, "url": TEXT, "sme": BOOL,
+    "lat": LAT, "lon": LON, "coordinates": COORDINATES, "nuts_code": TEXT, "municipality_code": TEXT, "url": TEXT, "sme": BOOL,
     "category": TEXT,
 }
 ORGANISATION_KEYS = ("id", "id_template", *ORGANISATION_FIELDS, "identifiers", "helix")

@@ -45,7 +45,7 @@ csv.field_size_limit(1 << 26)
 
 PROGRESS_EVERY = 8192
 SNIFF_CANDIDATES = (",", ";", "\t", "|")
-LOCATION_FIELDS = ("country", "city", "postcode", "street", "lat", "lon", "nuts_code")
+LOCATION_FIELDS = ("country", "city", "postcode", "street", "lat", "lon", "nuts_code", "municipality_code")
 
 
 # --------------------------------------------------------------------------------------------------

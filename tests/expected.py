@@ -7,15 +7,21 @@ import itertools
 import json
 from collections import defaultdict
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Mapping
 
 
-def counts_from_rows(rows: Iterable[tuple[str, str]]) -> dict[str, int]:
-    """organisations, projects, participations, collaborations from (project id, organisation id) pairs."""
+def counts_from_rows(rows: Iterable[tuple[str, str]],
+                     groups: Mapping[str, Iterable[str]] | None = None) -> dict[str, int]:
+    """organisations, projects, participations, collaborations from (project id, organisation id) pairs.
+
+    `groups` (canonical id -> record ids, what entity resolution merged) counts the records of a group as one
+    organisation, as the stores do."""
+    canonical = {rid: c for c, members in (groups or {}).items() for rid in members}
     members: dict[str, set[str]] = defaultdict(set)
     orgs: set[str] = set()
     parts: set[tuple[str, str]] = set()
     for pid, oid in rows:
+        oid = canonical.get(oid, oid)
         members[pid].add(oid)
         orgs.add(oid)
         parts.add((pid, oid))

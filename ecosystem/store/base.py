@@ -58,6 +58,8 @@ class ImportReport:
     changed: int = 0
     located: int = 0
     unlocated: dict[str, int] = field(default_factory=dict)
+    merged: int = 0  # source records merged into another organisation by entity resolution (all, not only new)
+    uncertain: int = 0  # pairs entity resolution could not decide (`helixmap resolve --review FILE` lists them)
     warnings: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:

@@ -25,13 +25,17 @@ from __future__ import annotations
 
 import json
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from ecosystem.bulk import paused_gc
+from ecosystem.entities import (canonical_organisation, overrides_from_json, overrides_to_json, plan,
+                                resolve_store_records, worth_resolving)
 from ecosystem.errors import NotSupportedError, QueryRejectedError, StoreUnavailableError
 from ecosystem.merge import merge_organisation, merge_project, stronger_role
 from ecosystem.models import Municipality, Organisation, Place, Project, Region
 from ecosystem.municipal import link_municipality
+from ecosystem.resolution import Overrides
 from ecosystem.store.base import HELIX_KEYS, URBAN_RURAL_KEYS, ImportBatch, ImportReport, NetworkFilter
 from ecosystem.store.common import (COUNTRY_ALIASES, fts_query, name_index_text, note_location, nuts_prefix,
                                     unlocated_reason)
@@ -59,6 +63,8 @@ SCHEMA = [
     "CREATE CONSTRAINT place_key IF NOT EXISTS FOR (p:Place) REQUIRE p.key IS UNIQUE",
     "CREATE CONSTRAINT org_relation_key IF NOT EXISTS FOR (r:OrgRelation) REQUIRE r.key IS UNIQUE",
     "CREATE INDEX org_relation_source IF NOT EXISTS FOR (r:OrgRelation) ON (r.source_id)",
+    "CREATE CONSTRAINT org_record_id IF NOT EXISTS FOR (r:OrgRecord) REQUIRE r.id IS UNIQUE",
+    "CREATE INDEX org_record_canonical IF NOT EXISTS FOR (r:OrgRecord) ON (r.canonical_id)",
     "CREATE CONSTRAINT meta_key IF NOT EXISTS FOR (m:HelixmapMeta) REQUIRE m.key IS UNIQUE",
     "CREATE INDEX organisation_helix IF NOT EXISTS FOR (o:Organisation) ON (o.helix)",
     "CREATE INDEX organisation_country IF NOT EXISTS FOR (o:Organisation) ON (o.country)",
@@ -68,6 +74,17 @@ SCHEMA = [
     "CREATE INDEX region_country IF NOT EXISTS FOR (r:Region) ON (r.country)",
     "CREATE FULLTEXT INDEX organisation_names IF NOT EXISTS FOR (o:Organisation) ON EACH [o.name_text]",
 ]
+
+# write organisations that may already be stored, moving their LOCATED_IN link with them
+SAVE_ORGS = (
+    "UNWIND $rows AS row MERGE (o:Organisation {id: row.id}) SET o.name = row.name, o.country = row.country, "
+    "o.helix = row.helix, o.helix_confidence = row.helix_confidence, o.nuts3 = row.nuts3, "
+    "o.urban_rural = row.urban_rural, o.degurba = row.degurba, o.lat = row.lat, o.lon = row.lon, "
+    "o.city = row.city, o.name_text = row.name_text, o.doc = row.doc, o.resolvable = row.resolvable, "
+    "o.grouped = row.grouped "
+    "WITH o, row OPTIONAL MATCH (o)-[old:LOCATED_IN]->(r:Region) WHERE r.nuts_id <> row.nuts3 "
+    "DELETE old WITH DISTINCT o, row WHERE row.nuts3 IS NOT NULL "
+    "MATCH (r:Region {nuts_id: row.nuts3}) MERGE (o)-[:LOCATED_IN]->(r)")
 
 # Read-only Cypher for researchers: the read transaction makes the server refuse writes; these are
 # refused before they reach it (procedures that administer the server or read files).
@@ -94,6 +111,16 @@ def _collaborations(members: list[tuple[Any, ...]]) -> list[list[Any]]:
 
     if not members:
         return [[] for _ in range(6)]
+    if len({(m[0], m[1]) for m in members}) < len(members):
+        # records merged into one node that took part in one project: one member, contributions added
+        folded: dict[tuple[Any, Any], list[Any]] = {}
+        for pid, oid, internal_id, ec, start, end in members:
+            row = folded.get((pid, oid))
+            if row is None:
+                folded[(pid, oid)] = [pid, oid, internal_id, ec, start, end]
+            elif ec is not None:
+                row[3] = ec if row[3] is None else row[3] + ec
+        members = [tuple(r) for r in folded.values()]
     pids, oids, internal_ids, ecs, starts, ends = zip(*members)
     keys = sorted(set(oids))
     ordinal = {k: i for i, k in enumerate(keys)}  # ordinal order is id order
@@ -216,7 +243,7 @@ class Neo4jStore:
         for rel in ("COLLABORATES_WITH", "PARTICIPATES_IN", "LOCATED_IN", "PART_OF"):
             self._run_implicit(f"MATCH ()-[r:{rel}]->() CALL (r) {{ DELETE r }} IN TRANSACTIONS OF 50000 ROWS")
         for label in ("Organisation", "Project", "Region", "Municipality", "Postcode", "NutsConversion", "Place",
-                      "OrgRelation"):
+                      "OrgRelation", "OrgRecord"):
             self._run_implicit(f"MATCH (n:{label}) CALL (n) {{ DETACH DELETE n }} IN TRANSACTIONS OF 10000 ROWS")
         self._run("MATCH (m:HelixmapMeta) SET m.data_version = coalesce(m.data_version, 0) + 1, "
                   "m.collaborations_dirty = false")
@@ -236,21 +263,28 @@ class Neo4jStore:
             changed = 0
             regions_changed = self._write_regions(batch, report)
             changed += regions_changed
-            current, org_changes, org_ids = self._write_organisations(batch.organisations, report,
-                                                                      empty=not before["organisations"])
-            changed += org_changes
+            grouped = self._grouped() if before["organisations"] else {}
+            current, org_changes, org_ids = self._write_organisations(
+                [o for o in batch.organisations if o.id not in grouped], report, empty=not before["organisations"])
+            refolded = self._write_group_records([o for o in batch.organisations if o.id in grouped], grouped)
+            current.update(refolded)
+            report.organisations = len(batch.organisations)
+            changed += org_changes + len(refolded)
             projects, project_changes, project_ids, years_changed = self._write_projects(
                 batch, report, empty=not before["projects"])
             changed += project_changes
             part_changes, projection = self._write_participations(batch, report, org_ids, project_ids, projects,
-                                                                  empty=not before["participations"])
+                                                                  grouped, empty=not before["participations"])
             changed += part_changes
             changed += self._merge_simple(
                 "OrgRelation", [{"key": f"{r.source_id}|{r.target_id}|{r.kind}", "source_id": r.source_id,
                                  "target_id": r.target_id, "kind": r.kind, "source": r.source.model_dump_json()}
                                 for r in batch.relations], ("source_id", "target_id", "kind", "source"))
-            changed += self._relocate(None if regions_changed else current, report,
-                                      regions_loaded=bool(before["regions"] or regions_changed))
+            regions_loaded = bool(before["regions"] or regions_changed)
+            changed += self._relocate(None if regions_changed else current, report, regions_loaded=regions_loaded)
+            if batch.organisations and self._resolve(report, regions_loaded=regions_loaded):
+                changed += 1
+                projection = None  # participations moved: the projection is read back
             dirty = self._run("MATCH (m:HelixmapMeta {key: 'meta'}) RETURN m.collaborations_dirty AS d",
                               read=True)[0]["d"]
             if part_changes or years_changed or dirty:
@@ -385,19 +419,12 @@ class Neo4jStore:
         return {"id": o.id, "name": o.name, "country": o.country, "helix": o.helix.value.value,
                 "helix_confidence": o.helix.confidence, "nuts3": loc.nuts3, "urban_rural": loc.urban_rural.value,
                 "degurba": loc.degurba.value if loc.degurba else None, "lat": loc.lat, "lon": loc.lon,
-                "city": loc.city, "name_text": name_index_text(o), "doc": o.model_dump_json()}
+                "city": loc.city, "name_text": name_index_text(o), "doc": o.model_dump_json(),
+                "resolvable": worth_resolving(o), "grouped": True if o.records else None}
 
     def _save_orgs(self, orgs: list[Organisation]) -> None:
         """Write organisations that may already be stored, moving their LOCATED_IN link with them."""
-        self._write_batches(
-            "UNWIND $rows AS row MERGE (o:Organisation {id: row.id}) SET o.name = row.name, o.country = row.country, "
-            "o.helix = row.helix, o.helix_confidence = row.helix_confidence, o.nuts3 = row.nuts3, "
-            "o.urban_rural = row.urban_rural, o.degurba = row.degurba, o.lat = row.lat, o.lon = row.lon, "
-            "o.city = row.city, o.name_text = row.name_text, o.doc = row.doc "
-            "WITH o, row OPTIONAL MATCH (o)-[old:LOCATED_IN]->(r:Region) WHERE r.nuts_id <> row.nuts3 "
-            "DELETE old WITH DISTINCT o, row WHERE row.nuts3 IS NOT NULL "
-            "MATCH (r:Region {nuts_id: row.nuts3}) MERGE (o)-[:LOCATED_IN]->(r)",
-            [self._org_row(o) for o in orgs], size=NODE_BATCH)
+        self._write_batches(SAVE_ORGS, [self._org_row(o) for o in orgs], size=NODE_BATCH)
 
     def _create_nodes(self, label: str, rows: list[dict[str, Any]]) -> dict[str, int]:
         """CREATE nodes known not to exist yet (no index seek, unlike MERGE); returns their internal ids."""
@@ -433,6 +460,131 @@ class Neo4jStore:
                             [{"id": r["id"], "nuts3": r["nuts3"]} for r in rows if r["nuts3"]])
         self._save_orgs(changed)
         return current, len(new) + len(changed), ids
+
+    # -- entity resolution (see ecosystem/entities.py) -----------------------------------------------
+    def _grouped(self) -> dict[str, str]:
+        """Record id -> canonical id of every source record kept in a group."""
+        return {r["id"]: r["c"] for r in self._run("MATCH (r:OrgRecord) RETURN r.id AS id, r.canonical_id AS c",
+                                                  read=True)}
+
+    def _group_members(self, canonical_ids: list[str]) -> dict[str, dict[str, Organisation]]:
+        out: dict[str, dict[str, Organisation]] = {}
+        for r in self._run("UNWIND $ids AS c MATCH (r:OrgRecord {canonical_id: c}) RETURN c, r.id AS id, r.doc AS doc",
+                           read=True, ids=canonical_ids):
+            out.setdefault(r["c"], {})[r["id"]] = Organisation.model_validate_json(r["doc"])
+        return out
+
+    def _write_group_records(self, orgs: list[Organisation], grouped: dict[str, str]) -> dict[str, Organisation]:
+        """Fold records of merged organisations into their stored records and refold the groups they changed."""
+        if not orgs:
+            return {}
+        members = self._group_members(sorted({grouped[o.id] for o in orgs}))
+        touched: set[str] = set()
+        for org in orgs:
+            c = grouped[org.id]
+            old = members[c][org.id]
+            merged = merge_organisation(old, org)
+            if merged != old:
+                members[c][org.id] = merged
+                touched.add(c)
+        if not touched:
+            return {}
+        stored = self._load_orgs(sorted(touched))
+        out = {c: canonical_organisation(c, members[c], stored[c].same_as if c in stored else [])
+               for c in sorted(touched)}
+        self._write_batches("UNWIND $rows AS row MATCH (r:OrgRecord {id: row.id}) SET r.doc = row.doc",
+                            [{"id": rid, "doc": doc.model_dump_json()} for c in sorted(touched)
+                             for rid, doc in members[c].items()])
+        self._save_orgs(list(out.values()))
+        return out
+
+    def _projects_of(self, ids: list[str]) -> dict[str, set[str]]:
+        """The projects each source record takes part in (on its own node, or through its group's node)."""
+        out: dict[str, set[str]] = {}
+        for r in self._run(
+                "UNWIND $ids AS rid MATCH (o:Organisation {id: rid})-[x:PARTICIPATES_IN]->(p:Project) "
+                "WHERE x.record_id IS NULL RETURN rid, collect(p.id) AS ps", read=True, ids=ids):
+            out.setdefault(r["rid"], set()).update(r["ps"])
+        for r in self._run(
+                "UNWIND $ids AS rid MATCH (rec:OrgRecord {id: rid}) "
+                "MATCH (:Organisation {id: rec.canonical_id})-[x:PARTICIPATES_IN {record_id: rid}]->(p:Project) "
+                "RETURN rid, collect(p.id) AS ps", read=True, ids=ids):
+            out.setdefault(r["rid"], set()).update(r["ps"])
+        return out
+
+    def resolve(self, overrides: Overrides | None = None, *, keep_overrides: bool = True,
+                review_path: Path | None = None) -> ImportReport:
+        """Run entity resolution again: with new `overrides` (kept in the store for later imports; none and
+        `keep_overrides=False` drops them), writing the uncertain pairs to `review_path` when given."""
+        report = ImportReport(label="entity resolution")
+        with paused_gc():
+            if overrides is not None or not keep_overrides:
+                self._run("MATCH (m:HelixmapMeta {key: 'meta'}) SET m.resolution_overrides = $o",
+                          o=json.dumps(overrides_to_json(overrides)) if overrides is not None else None)
+            regions_loaded = bool(self._counts()["regions"])
+            moved = self._resolve(report, regions_loaded=regions_loaded, review_path=review_path)
+            dirty = self._run("MATCH (m:HelixmapMeta {key: 'meta'}) RETURN m.collaborations_dirty AS d",
+                              read=True)[0]["d"]
+            if moved or dirty:
+                self._rebuild_collaborations()
+                report.changed = 1
+                self._bump()
+        return report
+
+    def _resolve(self, report: ImportReport, *, regions_loaded: bool, review_path: Path | None = None) -> bool:
+        """Run entity resolution over every source record and regroup what changed; True if anything moved.
+
+        Each group is undone or made in one transaction, after the projection is marked dirty: an interrupted
+        regrouping leaves whole groups, and the next import finishes it."""
+        meta = self._run("MATCH (m:HelixmapMeta {key: 'meta'}) RETURN m.resolution_overrides AS o", read=True)
+        overrides = overrides_from_json(json.loads(meta[0]["o"]) if meta and meta[0]["o"] else None)
+        records = [Organisation.model_validate_json(r["doc"]) for r in self._run(
+            "MATCH (o:Organisation) WHERE o.resolvable AND o.grouped IS NULL RETURN o.doc AS doc", read=True)]
+        records += [Organisation.model_validate_json(r["doc"]) for r in self._run(
+            "MATCH (r:OrgRecord) RETURN r.doc AS doc", read=True)]
+        resolution = resolve_store_records(records, overrides, projects_of=self._projects_of, review_path=review_path)
+        report.warnings += resolution.warnings
+        report.uncertain = len(resolution.uncertain)
+        report.merged = sum(len(m) - 1 for m in resolution.clusters.values())
+        current: dict[str, list[str]] = {}
+        for rid, c in self._grouped().items():
+            current.setdefault(c, []).append(rid)
+        todo = plan(resolution, current)
+        if not todo:
+            return False
+        self._mark_dirty()
+        members = self._group_members(todo.dissolve)
+        for c in todo.dissolve:  # back to one node per record, participations with them
+            rows = [self._org_row(o) for o in members.get(c, {}).values()]
+
+            def undo(tx: Any, c: str = c, rows: list[dict[str, Any]] = rows) -> None:
+                tx.run(SAVE_ORGS, rows=rows).consume()
+                tx.run("MATCH (g:Organisation {id: $c})-[x:PARTICIPATES_IN]->(p:Project) WHERE x.record_id IS NOT NULL "
+                       "MATCH (o:Organisation {id: x.record_id}) "
+                       "CREATE (o)-[:PARTICIPATES_IN {role: x.role, ec_contribution: x.ec_contribution, "
+                       "source: x.source}]->(p) DELETE x", c=c).consume()
+                tx.run("MATCH (r:OrgRecord {canonical_id: $c}) DELETE r", c=c).consume()
+            self._write(undo)
+        formed: dict[str, Organisation] = {}
+        for c, rids in todo.form.items():
+            docs = self._load_orgs(rids)
+            org = canonical_organisation(c, docs, todo.pairs.get(c, []))
+
+            def make(tx: Any, c: str = c, rids: list[str] = rids, docs: dict[str, Organisation] = docs,
+                     row: dict[str, Any] = self._org_row(org)) -> None:
+                tx.run("UNWIND $rows AS row CREATE (r:OrgRecord) SET r = row",
+                       rows=[{"id": rid, "canonical_id": c, "doc": docs[rid].model_dump_json()} for rid in rids]).consume()
+                tx.run("UNWIND $rids AS rid MATCH (o:Organisation {id: rid})-[x:PARTICIPATES_IN]->(p:Project) "
+                       "MATCH (g:Organisation {id: $c}) CREATE (g)-[:PARTICIPATES_IN {role: x.role, "
+                       "ec_contribution: x.ec_contribution, source: x.source, record_id: rid}]->(p) DELETE x",
+                       rids=[r for r in rids if r != c], c=c).consume()
+                tx.run("UNWIND $rids AS rid MATCH (o:Organisation {id: rid}) DETACH DELETE o",
+                       rids=[r for r in rids if r != c]).consume()
+                tx.run(SAVE_ORGS, rows=[row]).consume()
+            self._write(make)
+            formed[c] = org
+        self._relocate(formed, ImportReport(label="resolution"), regions_loaded=regions_loaded)
+        return True
 
     def _write_projects(self, batch: ImportBatch, report: ImportReport, *,
                         empty: bool) -> tuple[dict[str, Project], int, dict[str, int], bool]:
@@ -476,8 +628,8 @@ class Neo4jStore:
         return current, len(new) + len(changed), ids, years_changed
 
     def _write_participations(self, batch: ImportBatch, report: ImportReport, org_ids: dict[str, int],
-                              project_ids: dict[str, int], projects: dict[str, Project], *,
-                              empty: bool) -> tuple[int, Any]:
+                              project_ids: dict[str, int], projects: dict[str, Project], grouped: dict[str, str],
+                              *, empty: bool) -> tuple[int, Any]:
         """Write PARTICIPATES_IN: CREATE where the pair is new, SET where it changed.
 
         Returns how many changed and, when the store held no participations before, the collaboration
@@ -485,40 +637,42 @@ class Neo4jStore:
         report.participations = len(batch.participations)
         if not batch.participations:
             return 0, None
-        existing: dict[tuple[str, str], tuple[Any, Any, Any]] = {}
+        # key: (project, organisation node, source record when it is one of several merged into the node, else '')
+        existing: dict[tuple[str, str, str], tuple[Any, Any, Any]] = {}
         if not empty:
             pids = sorted({p.project_id for p in batch.participations})
             for chunk in _chunks(pids, PART_BATCH):
-                for pid, oid, role, ec, source in self._run(
+                for pid, oid, rid, role, ec, source in self._run(
                         "UNWIND $ids AS id MATCH (o:Organisation)-[r:PARTICIPATES_IN]->(p:Project {id: id}) "
-                        "RETURN collect([p.id, o.id, r.role, r.ec_contribution, r.source]) AS rows", read=True,
-                        ids=chunk)[0]["rows"]:
-                    existing[(pid, oid)] = (role, ec, source)
+                        "RETURN collect([p.id, o.id, coalesce(r.record_id, ''), r.role, r.ec_contribution, r.source]) "
+                        "AS rows", read=True, ids=chunk)[0]["rows"]:
+                    existing[(pid, oid, rid)] = (role, ec, source)
         # a batch naming one participation twice folds both rows, in order: the stronger role, the last amount
-        state: dict[tuple[str, str], tuple[Any, Any, Any]] = {}
+        state: dict[tuple[str, str, str], tuple[Any, Any, Any]] = {}
         for p in batch.participations:
-            key = (p.project_id, p.organisation_id)
+            oid = grouped.get(p.organisation_id, p.organisation_id)
+            key = (p.project_id, oid, p.organisation_id if oid != p.organisation_id else "")
             old = state.get(key) or existing.get(key)
             role = stronger_role(old[0] if old else None, p.role)
             ec = p.ec_contribution if p.ec_contribution is not None else (old[1] if old else None)
             state[key] = (role, ec, p.source.model_dump_json())
         todo = [k for k, v in state.items() if existing.get(k) != v]
-        needed = {o for _, o in (state if empty else todo)}
+        needed = {o for _, o, _ in (state if empty else todo)}
         orgs = dict(org_ids)
         orgs.update(self._node_ids("Organisation", sorted(needed - orgs.keys())))
         nodes = dict(project_ids)
-        nodes.update(self._node_ids("Project", sorted({p for p, _ in todo} - nodes.keys())))
+        nodes.update(self._node_ids("Project", sorted({p for p, _, _ in todo} - nodes.keys())))
         unknown = sorted(needed - orgs.keys())
         if unknown:
             report.warnings.append(f"{len(unknown)} organisation(s) named only by participations were not stored, "
                                    f"so neither are their participations (first: {unknown[0]})")
         create, update = [], []
         for key in todo:
-            pid, oid = key
+            pid, oid, rid = key
             if oid not in orgs or pid not in nodes:
                 continue
             role, ec, source = state[key]
-            (update if key in existing else create).append([orgs[oid], nodes[pid], role, ec, source])
+            (update if key in existing else create).append([orgs[oid], nodes[pid], role, ec, source, rid or None])
         if create or update:
             self._mark_dirty()
         projection = None
@@ -527,15 +681,17 @@ class Neo4jStore:
                 # nothing was stored before: what is written now is every participation there is, so the
                 # projection is computed from memory, by a second thread while this one waits for the server
                 members = [(pid, oid, orgs[oid], v[1], projects[pid].start_year, projects[pid].end_year)
-                           for (pid, oid), v in state.items() if oid in orgs and pid in nodes]
+                           for (pid, oid, _), v in state.items() if oid in orgs and pid in nodes]
                 projection = pool.submit(_collaborations, members)
             self._write_batches(
                 "UNWIND $rows AS row MATCH (o:Organisation) WHERE id(o) = row[0] MATCH (p:Project) WHERE id(p) = row[1] "
-                "CREATE (o)-[:PARTICIPATES_IN {role: row[2], ec_contribution: row[3], source: row[4]}]->(p)",
+                "CREATE (o)-[:PARTICIPATES_IN {role: row[2], ec_contribution: row[3], source: row[4], "
+                "record_id: row[5]}]->(p)",
                 create, size=PART_BATCH)
             self._write_batches(
                 "UNWIND $rows AS row MATCH (o:Organisation) WHERE id(o) = row[0] "
                 "MATCH (o)-[r:PARTICIPATES_IN]->(p:Project) WHERE id(p) = row[1] "
+                "AND coalesce(r.record_id, '') = coalesce(row[5], '') "
                 "SET r.role = row[2], r.ec_contribution = row[3], r.source = row[4]", update, size=PART_BATCH)
             return len(create) + len(update), projection.result() if projection is not None else None
 
@@ -693,14 +849,30 @@ class Neo4jStore:
         return {
             "organisations": one("MATCH (o:Organisation) RETURN count(o) AS n"),
             "projects": one("MATCH (p:Project) RETURN count(p) AS n"),
-            "participations": one("MATCH ()-[r:PARTICIPATES_IN]->() RETURN count(r) AS n"),
+            "participations": one("MATCH ()-[r:PARTICIPATES_IN]->() RETURN count(r) AS n")
+            - one("MATCH (o:Organisation {grouped: true})-[r:PARTICIPATES_IN]->(p:Project) "
+                  "WITH o, p, count(r) AS k RETURN coalesce(sum(k - 1), 0) AS n"),
             "collaborations": one("MATCH ()-[c:COLLABORATES_WITH]->() RETURN count(c) AS n"),
             "helix": helix,
             "urban_rural": urban_rural,
             "regions": one("MATCH (r:Region) WHERE r.doc IS NOT NULL RETURN count(r) AS n"),
             "municipalities": one("MATCH (m:Municipality) RETURN count(m) AS n"),
             "located": one("MATCH (o:Organisation) WHERE o.nuts3 IS NOT NULL RETURN count(o) AS n"),
+            "records": one("MATCH (o:Organisation) RETURN count(o) AS n")
+            + one("MATCH (r:OrgRecord) WHERE r.id <> r.canonical_id RETURN count(r) AS n"),
         }
+
+    def record_groups(self) -> dict[str, list[str]]:
+        """Organisations made of several source records by entity resolution: canonical id -> record ids."""
+        out: dict[str, list[str]] = {}
+        for rid, c in sorted(self._grouped().items(), key=lambda t: (t[1], t[0])):
+            out.setdefault(c, []).append(rid)
+        return out
+
+    def canonical_id(self, org_id: str) -> str:
+        """The id of the organisation node a source record belongs to (itself unless it was merged)."""
+        rows = self._run("MATCH (r:OrgRecord {id: $id}) RETURN r.canonical_id AS c", read=True, id=org_id)
+        return rows[0]["c"] if rows else org_id
 
     @staticmethod
     def _org_where(params: dict[str, Any], *, helix: Any = None, country: Any = None, nuts: Any = None,
@@ -748,16 +920,22 @@ class Neo4jStore:
         return total, [dict(r) for r in rows]
 
     def organisation(self, org_id: str) -> dict[str, Any] | None:
-        rows = self._run("MATCH (o:Organisation {id: $id}) RETURN o.doc AS doc", read=True, id=org_id)
+        rows = self._run("OPTIONAL MATCH (r:OrgRecord {id: $id}) WITH coalesce(r.canonical_id, $id) AS id "
+                         "MATCH (o:Organisation {id: id}) RETURN o.doc AS doc", read=True, id=org_id)
         return json.loads(rows[0]["doc"]) if rows else None
 
     def organisation_projects(self, org_id: str) -> list[dict[str, Any]]:
         rows = self._run("MATCH (:Organisation {id: $id})-[r:PARTICIPATES_IN]->(p:Project) "
-                         "RETURN p.id AS id, p.doc AS doc, r.role AS role, r.ec_contribution AS ec "
-                         "ORDER BY p.start_year DESC, p.id", read=True, id=org_id)
+                         "RETURN p.id AS id, p.doc AS doc, collect(r.role) AS roles, "
+                         "sum(r.ec_contribution) AS ec, count(r.ec_contribution) AS n_ec, p.start_year AS sy "
+                         "ORDER BY sy DESC, id", read=True, id=org_id)
         out = []
         for r in rows:
             d = json.loads(r["doc"])
+            role = None
+            for x in r["roles"]:
+                role = stronger_role(role, x)
+            r = {**dict(r), "role": role, "ec": r["ec"] if r["n_ec"] else None}
             out.append({"id": r["id"], "acronym": d.get("acronym"), "title": d.get("title"),
                         "programme": d.get("programme"), "start_year": d.get("start_year"),
                         "end_year": d.get("end_year"), "role": r["role"], "ec_contribution": r["ec"]})
@@ -815,10 +993,12 @@ class Neo4jStore:
     def collaboration_edges(self, flt: NetworkFilter, ids: set[str] | None = None
                             ) -> Iterator[tuple[str, str, int, float, int | None, int | None]]:
         if flt.year_from is not None or flt.year_to is not None:
+            # merged records that took part in one project through one node count once, their amounts added
             query = ("MATCH (a:Organisation)-[x:PARTICIPATES_IN]->(p:Project)<-[y:PARTICIPATES_IN]-(b:Organisation) "
                      "WHERE a.id < b.id AND p.start_year >= $from AND p.start_year <= $to "
+                     "WITH a, b, p, collect(DISTINCT x) AS xs, collect(DISTINCT y) AS ys "
                      "WITH a.id AS a, b.id AS b, count(p) AS w, "
-                     "sum(coalesce(x.ec_contribution, 0.0) + coalesce(y.ec_contribution, 0.0)) AS f, "
+                     "sum(reduce(t = 0.0, r IN xs + ys | t + coalesce(r.ec_contribution, 0.0))) AS f, "
                      "min(p.start_year) AS fy, max(coalesce(p.end_year, p.start_year)) AS ly WHERE w >= $min "
                      "RETURN a, b, w, f, fy, ly")
             params = {"from": flt.year_from if flt.year_from is not None else -10**6,
@@ -838,8 +1018,12 @@ class Neo4jStore:
         """(project id, organisation id, role, EU contribution) of every participation."""
         with self._driver.session(database=self.database, default_access_mode="READ") as session:
             for rec in session.run("MATCH (o:Organisation)-[r:PARTICIPATES_IN]->(p:Project) "
-                                   "RETURN p.id AS p, o.id AS o, r.role AS role, r.ec_contribution AS ec"):
-                yield rec["p"], rec["o"], rec["role"], rec["ec"]
+                                   "RETURN p.id AS p, o.id AS o, collect(r.role) AS roles, "
+                                   "sum(r.ec_contribution) AS ec, count(r.ec_contribution) AS n_ec"):
+                role = None
+                for x in rec["roles"]:
+                    role = stronger_role(role, x)
+                yield rec["p"], rec["o"], role, rec["ec"] if rec["n_ec"] else None
 
     def iter_projects(self) -> Iterator[tuple[str, int | None, list[str], str | None, str | None]]:
         """(id, start year, topics, programme part, programme) of every project."""
@@ -851,9 +1035,12 @@ class Neo4jStore:
 
     def relations(self, org_id: str) -> list[dict[str, Any]]:
         """Links of an organisation that are not collaboration (ROR parent, child, related...)."""
-        rows = self._run("MATCH (r:OrgRelation {source_id: $id}) OPTIONAL MATCH (o:Organisation {id: r.target_id}) "
-                         "RETURN r.target_id AS id, r.kind AS kind, o.name AS name ORDER BY kind, id", read=True,
-                         id=org_id)
+        rows = self._run(
+            "OPTIONAL MATCH (m:OrgRecord {canonical_id: $id}) WITH [$id] + collect(m.id) AS ids "
+            "MATCH (r:OrgRelation) WHERE r.source_id IN ids OPTIONAL MATCH (t:OrgRecord {id: r.target_id}) "
+            "WITH r, coalesce(t.canonical_id, r.target_id) AS target WHERE target <> $id "
+            "OPTIONAL MATCH (o:Organisation {id: target}) "
+            "RETURN DISTINCT target AS id, r.kind AS kind, o.name AS name ORDER BY kind, id", read=True, id=org_id)
         return [dict(r) for r in rows]
 
     def municipal_governments(self) -> list[dict[str, Any]]:
@@ -861,7 +1048,7 @@ class Neo4jStore:
         out = []
         for r in self._run("MATCH (o:Organisation {helix: 'government'}) "
                            "RETURN o.id AS id, o.name AS name, o.country AS country, o.doc AS doc, "
-                           "COUNT { (o)-[:PARTICIPATES_IN]->() } AS projects ORDER BY id", read=True):
+                           "COUNT { MATCH (o)-[:PARTICIPATES_IN]->(p:Project) RETURN DISTINCT p } AS projects ORDER BY id", read=True):
             lau = json.loads(r["doc"]).get("identifiers", {}).get("lau")
             if lau:
                 out.append({"id": r["id"], "name": r["name"], "country": r["country"], "lau": lau,

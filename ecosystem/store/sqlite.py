@@ -11,10 +11,13 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from ecosystem.bulk import paused_gc
+from ecosystem.entities import (canonical_organisation, overrides_from_json, overrides_to_json, plan,
+                                resolve_store_records)
 from ecosystem.errors import StoreUnavailableError
 from ecosystem.merge import merge_organisation, merge_project, stronger_role
 from ecosystem.municipal import link_municipality
-from ecosystem.models import Municipality, Organisation, Place, Project, Region
+from ecosystem.resolution import Overrides
+from ecosystem.models import Municipality, Organisation, Place, Project, Region, SameAs
 from ecosystem.store.base import (HELIX_KEYS, URBAN_RURAL_KEYS, ImportBatch, ImportReport,
                                   NetworkFilter)
 from ecosystem.store.common import (COUNTRY_ALIASES, fts_query, name_index_text, note_location, nuts_prefix,
@@ -37,6 +40,11 @@ class SQLiteStore:
         self._local = threading.local()
         try:
             conn = self._conn()
+            columns = [r[1] for r in conn.execute("PRAGMA table_info(participations)")]
+            if columns and "record_id" not in columns:
+                raise StoreUnavailableError(
+                    f"the SQLite store {self.path} was made by an older helixmap (participations without "
+                    "record ids); delete it and import again")
             schema = resources.files("ecosystem.store").joinpath("sqlite_schema.sql").read_text()
             conn.executescript(schema)
             conn.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('data_version', '0')")
@@ -77,9 +85,9 @@ class SQLiteStore:
         else:
             conn.execute("COMMIT")
 
-    def _meta(self, key: str) -> str:
+    def _meta(self, key: str, default: str = "0") -> str:
         row = self._conn().execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
-        return row[0] if row else "0"
+        return row[0] if row else default
 
     def data_version(self) -> str:
         return self._meta("data_version")
@@ -90,16 +98,22 @@ class SQLiteStore:
         with paused_gc(), self._transaction() as conn:
             changes0 = conn.total_changes
             regions_changed = self._write_regions(conn, batch, report)
-            current = self._write_organisations(conn, batch.organisations, report, progress)
+            grouped = dict(conn.execute("SELECT record_id, canonical_id FROM organisation_records"))
+            current = self._write_organisations(
+                conn, [o for o in batch.organisations if o.id not in grouped], report, progress)
+            current.update(self._write_group_records(conn, [o for o in batch.organisations if o.id in grouped],
+                                                     grouped))
+            report.organisations = len(batch.organisations)
             self._write_projects(conn, batch.projects, report)
-            participations_changed = self._write_participations(conn, batch, report, progress)
+            participations_changed = self._write_participations(conn, batch, report, progress, grouped)
             conn.executemany(
                 "INSERT INTO organisation_relations(source_id, target_id, kind, source) VALUES (?,?,?,?) "
                 "ON CONFLICT DO UPDATE SET source=excluded.source WHERE source IS NOT excluded.source",
                 [(r.source_id, r.target_id, r.kind, r.source.model_dump_json()) for r in batch.relations])
             relocate_all = regions_changed
             self._relocate(conn, None if relocate_all else current, report, progress)
-            if participations_changed or (batch.projects and report.changed):
+            moved = self._resolve(conn, report) if batch.organisations else False
+            if participations_changed or moved or (batch.projects and report.changed):
                 self._rebuild_collaborations(conn)
             changed = conn.total_changes - changes0
             report.changed = changed
@@ -222,6 +236,117 @@ class SQLiteStore:
             self._save_orgs(conn, chunk)
         return current
 
+    def _write_group_records(self, conn: sqlite3.Connection, orgs: list[Organisation],
+                             grouped: dict[str, str]) -> dict[str, Organisation]:
+        """Fold records of merged organisations into their stored records and refold the groups they changed."""
+        if not orgs:
+            return {}
+        members: dict[str, Organisation] = {}
+        for chunk in _chunks(sorted({o.id for o in orgs})):
+            marks = ",".join("?" * len(chunk))
+            for rid, doc in conn.execute(f"SELECT record_id, doc FROM organisation_records WHERE record_id IN ({marks})",
+                                         chunk):
+                members[rid] = Organisation.model_validate_json(doc)
+        touched: set[str] = set()
+        for org in orgs:
+            old = members[org.id]
+            merged = merge_organisation(old, org)
+            if merged != old:
+                members[org.id] = merged
+                conn.execute("UPDATE organisation_records SET doc = ? WHERE record_id = ?",
+                             (merged.model_dump_json(), org.id))
+                touched.add(grouped[org.id])
+        return {c: self._refold(conn, c) for c in sorted(touched)}
+
+    def _group_members(self, conn: sqlite3.Connection, canonical_id: str) -> dict[str, Organisation]:
+        return {rid: Organisation.model_validate_json(doc) for rid, doc in conn.execute(
+            "SELECT record_id, doc FROM organisation_records WHERE canonical_id = ?", (canonical_id,))}
+
+    def _refold(self, conn: sqlite3.Connection, canonical_id: str,
+                pairs: list[SameAs] | None = None) -> Organisation:
+        """Write the organisation a group of records makes (see `ecosystem.entities.canonical_organisation`)."""
+        if pairs is None:
+            stored = self._load_orgs(conn, [canonical_id]).get(canonical_id)
+            pairs = stored.same_as if stored else []
+        org = canonical_organisation(canonical_id, self._group_members(conn, canonical_id), pairs)
+        self._save_orgs(conn, [org])
+        return org
+
+    def resolve(self, overrides: Overrides | None = None, *, keep_overrides: bool = True,
+                review_path: Path | None = None) -> ImportReport:
+        """Run entity resolution again: with new `overrides` (kept in the store for later imports; none and
+        `keep_overrides=False` drops them), writing the uncertain pairs to `review_path` when given."""
+        report = ImportReport(label="entity resolution")
+        with paused_gc(), self._transaction() as conn:
+            changes0 = conn.total_changes
+            if overrides is not None or not keep_overrides:
+                value = json.dumps(overrides_to_json(overrides)) if overrides is not None else "null"
+                conn.execute("INSERT INTO meta(key, value) VALUES ('resolution_overrides', ?) "
+                             "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (value,))
+            if self._resolve(conn, report, review_path=review_path):
+                self._rebuild_collaborations(conn)
+            report.changed = conn.total_changes - changes0
+            if report.changed:
+                conn.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key='data_version'")
+        return report
+
+    def _resolve(self, conn: sqlite3.Connection, report: ImportReport, review_path: Path | None = None) -> bool:
+        """Run entity resolution over every source record and regroup what changed; True if anything moved."""
+        row = conn.execute("SELECT value FROM meta WHERE key = 'resolution_overrides'").fetchone()
+        overrides = overrides_from_json(json.loads(row[0]) if row else None)
+        records: list[Organisation] = []
+        for (doc,) in conn.execute(
+                "SELECT doc FROM organisations WHERE name != id OR EXISTS (SELECT 1 FROM json_each(doc, "
+                "'$.identifiers') WHERE key <> 'pic') OR json_array_length(doc, '$.records') > 0"):
+            org = Organisation.model_validate_json(doc)
+            if not org.records:
+                records.append(org)
+        records += [Organisation.model_validate_json(doc) for (doc,) in
+                    conn.execute("SELECT doc FROM organisation_records")]
+        def projects_of(ids: list[str]) -> dict[str, set[str]]:
+            out: dict[str, set[str]] = {}
+            for chunk in _chunks(ids, 400):
+                marks = ",".join("?" * len(chunk))
+                for pid, oid, rid in conn.execute(
+                        "SELECT project_id, organisation_id, record_id FROM participations "
+                        f"WHERE (organisation_id IN ({marks}) AND record_id = '') OR record_id IN ({marks})",
+                        [*chunk, *chunk]):
+                    out.setdefault(rid or oid, set()).add(pid)
+            return out
+
+        resolution = resolve_store_records(records, overrides, projects_of=projects_of, review_path=review_path)
+        report.warnings += resolution.warnings
+        report.uncertain = len(resolution.uncertain)
+        current: dict[str, list[str]] = {}
+        for rid, c in conn.execute("SELECT record_id, canonical_id FROM organisation_records"):
+            current.setdefault(c, []).append(rid)
+        todo = plan(resolution, current)
+        report.merged = sum(len(m) - 1 for m in resolution.clusters.values())
+        if not todo:
+            return False
+        for c in todo.dissolve:  # back to one node per record, participations with them
+            members = self._group_members(conn, c)
+            conn.execute("DELETE FROM organisations WHERE id = ?", (c,))
+            conn.execute("DELETE FROM organisation_names WHERE id = ?", (c,))
+            self._save_orgs(conn, list(members.values()))
+            conn.execute("UPDATE participations SET organisation_id = record_id, record_id = '' "
+                         "WHERE organisation_id = ? AND record_id <> ''", (c,))
+            conn.execute("DELETE FROM organisation_records WHERE canonical_id = ?", (c,))
+        formed: dict[str, Organisation] = {}
+        for c, rids in todo.form.items():
+            docs = self._load_orgs(conn, rids)
+            conn.executemany("INSERT INTO organisation_records(record_id, canonical_id, doc) VALUES (?,?,?)",
+                             [(rid, c, docs[rid].model_dump_json()) for rid in rids])
+            for rid in rids:
+                if rid != c:
+                    conn.execute("UPDATE participations SET organisation_id = ?, record_id = ? "
+                                 "WHERE organisation_id = ?", (c, rid, rid))
+                    conn.execute("DELETE FROM organisations WHERE id = ?", (rid,))
+                    conn.execute("DELETE FROM organisation_names WHERE id = ?", (rid,))
+            formed[c] = self._refold(conn, c, todo.pairs.get(c, []))
+        self._relocate(conn, formed, ImportReport(label="resolution"), None)
+        return True
+
     def _write_projects(self, conn: sqlite3.Connection, projects: list[Project], report: ImportReport) -> None:
         report.projects = len(projects)
         if not projects:
@@ -244,7 +369,7 @@ class SQLiteStore:
             "end_year=excluded.end_year, doc=excluded.doc", rows)
 
     def _write_participations(self, conn: sqlite3.Connection, batch: ImportBatch, report: ImportReport,
-                              progress: Any) -> bool:
+                              progress: Any, grouped: dict[str, str]) -> bool:
         report.participations = len(batch.participations)
         if not batch.participations:
             return False
@@ -254,22 +379,27 @@ class SQLiteStore:
         missing = sorted({p.project_id for p in batch.participations} - known_projects)
         conn.executemany("INSERT OR IGNORE INTO projects(id, doc) VALUES (?, ?)",
                          [(pid, Project(id=pid).model_dump_json()) for pid in missing])
-        existing: dict[tuple[str, str], str | None] = {}
+        existing: dict[tuple[str, str, str], str | None] = {}
         pids = sorted({p.project_id for p in batch.participations})
         for chunk in _chunks(pids):
             marks = ",".join("?" * len(chunk))
-            for pid, oid, role in conn.execute(
-                    f"SELECT project_id, organisation_id, role FROM participations WHERE project_id IN ({marks})",
-                    chunk):
-                existing[(pid, oid)] = role
+            for pid, oid, rid, role in conn.execute(
+                    "SELECT project_id, organisation_id, record_id, role FROM participations "
+                    f"WHERE project_id IN ({marks})", chunk):
+                existing[(pid, oid, rid)] = role
         rows = []
         for p in batch.participations:
-            role = stronger_role(existing.get((p.project_id, p.organisation_id)), p.role)
-            rows.append((p.project_id, p.organisation_id, role, p.ec_contribution, p.source.model_dump_json()))
+            # a record merged into another organisation takes part through that organisation's node
+            oid = grouped.get(p.organisation_id, p.organisation_id)
+            key = (p.project_id, oid, p.organisation_id if oid != p.organisation_id else "")
+            role = stronger_role(existing.get(key), p.role)
+            existing[key] = role
+            rows.append((*key, role, p.ec_contribution, p.source.model_dump_json()))
         for chunk in _chunks(rows, BATCH):
             conn.executemany(
-                "INSERT INTO participations(project_id, organisation_id, role, ec_contribution, source) "
-                "VALUES (?,?,?,?,?) ON CONFLICT(project_id, organisation_id) DO UPDATE SET role=excluded.role, "
+                "INSERT INTO participations(project_id, organisation_id, record_id, role, ec_contribution, source) "
+                "VALUES (?,?,?,?,?,?) ON CONFLICT(project_id, organisation_id, record_id) DO UPDATE SET "
+                "role=excluded.role, "
                 "ec_contribution=coalesce(excluded.ec_contribution, ec_contribution), source=excluded.source "
                 "WHERE role IS NOT excluded.role OR (excluded.ec_contribution IS NOT NULL AND "
                 "ec_contribution IS NOT excluded.ec_contribution) OR source IS NOT excluded.source", chunk)
@@ -278,15 +408,30 @@ class SQLiteStore:
     def _rebuild_collaborations(self, conn: sqlite3.Connection) -> None:
         """Materialise the organisation-organisation projection: weight = shared projects."""
         conn.execute("DELETE FROM collaborations")
+        members = self._members_table(conn)
         conn.execute(
             "INSERT INTO collaborations(a, b, weight, funding, first_year, last_year) "
             "SELECT x.organisation_id, y.organisation_id, count(*), "
             "sum(coalesce(x.ec_contribution, 0) + coalesce(y.ec_contribution, 0)), "
             "min(p.start_year), max(coalesce(p.end_year, p.start_year)) "
-            "FROM participations x JOIN participations y "
+            f"FROM {members} x JOIN {members} y "
             "ON x.project_id = y.project_id AND x.organisation_id < y.organisation_id "
             "LEFT JOIN projects p ON p.id = x.project_id "
             "GROUP BY x.organisation_id, y.organisation_id")
+
+    @staticmethod
+    def _members_table(conn: sqlite3.Connection) -> str:
+        """Participations with one row per (project, organisation node): the table itself unless merged records
+        take part in a project twice through one node, else a temporary table folding them (contributions added)."""
+        if conn.execute("SELECT NOT EXISTS (SELECT 1 FROM participations WHERE record_id <> '')").fetchone()[0]:
+            return "participations"
+        conn.execute("DROP TABLE IF EXISTS temp.node_participations")
+        conn.execute("CREATE TEMP TABLE node_participations(project_id TEXT, organisation_id TEXT, ec_contribution "
+                     "REAL, PRIMARY KEY (project_id, organisation_id)) WITHOUT ROWID")
+        conn.execute("INSERT INTO temp.node_participations SELECT project_id, organisation_id, sum(ec_contribution) "
+                     "FROM participations GROUP BY project_id, organisation_id")
+        conn.execute("CREATE INDEX temp.node_participations_org ON node_participations(organisation_id)")
+        return "temp.node_participations"
 
     # -- locations -------------------------------------------------------------------------------
     def _resolver(self, conn: sqlite3.Connection) -> Any:
@@ -359,14 +504,25 @@ class SQLiteStore:
         return {
             "organisations": one("SELECT count(*) FROM organisations"),
             "projects": one("SELECT count(*) FROM projects"),
-            "participations": one("SELECT count(*) FROM participations"),
+            "participations": one("SELECT count(*) FROM (SELECT DISTINCT project_id, organisation_id "
+                                  "FROM participations)"),
             "collaborations": one("SELECT count(*) FROM collaborations"),
             "helix": helix,
             "urban_rural": urban_rural,
             "regions": one("SELECT count(*) FROM regions"),
             "municipalities": one("SELECT count(*) FROM municipalities"),
             "located": one("SELECT count(*) FROM organisations WHERE nuts3 IS NOT NULL"),
+            "records": one("SELECT count(*) FROM organisations")
+            + one("SELECT count(*) FROM organisation_records WHERE record_id <> canonical_id"),
         }
+
+    def record_groups(self) -> dict[str, list[str]]:
+        """Organisations made of several source records by entity resolution: canonical id -> record ids."""
+        out: dict[str, list[str]] = {}
+        for rid, c in self._conn().execute(
+                "SELECT record_id, canonical_id FROM organisation_records ORDER BY canonical_id, record_id"):
+            out.setdefault(c, []).append(rid)
+        return out
 
     def _org_filter_sql(self, *, helix: str | None = None, country: str | None = None, nuts: str | None = None,
                         urban_rural: str | None = None, alias: str = "o") -> tuple[list[str], list[Any]]:
@@ -414,17 +570,28 @@ class SQLiteStore:
         keys = ("id", "name", "country", "helix", "helix_confidence", "nuts3", "urban_rural", "degurba", "city")
         return total, [dict(zip(keys, r)) for r in rows]
 
+    def canonical_id(self, org_id: str) -> str:
+        """The id of the organisation node a source record belongs to (itself unless it was merged)."""
+        row = self._conn().execute("SELECT canonical_id FROM organisation_records WHERE record_id = ?",
+                                   (org_id,)).fetchone()
+        return row[0] if row else org_id
+
     def organisation(self, org_id: str) -> dict[str, Any] | None:
         row = self._conn().execute("SELECT doc FROM organisations WHERE id = ?", (org_id,)).fetchone()
+        if row is None and (canonical := self.canonical_id(org_id)) != org_id:
+            row = self._conn().execute("SELECT doc FROM organisations WHERE id = ?", (canonical,)).fetchone()
         return json.loads(row[0]) if row else None
 
     def organisation_projects(self, org_id: str) -> list[dict[str, Any]]:
         rows = self._conn().execute(
-            "SELECT p.project_id, p.role, p.ec_contribution, j.doc FROM participations p "
-            "JOIN projects j ON j.id = p.project_id WHERE p.organisation_id = ? "
+            "SELECT p.project_id, group_concat(p.role, '|'), sum(p.ec_contribution), j.doc FROM participations p "
+            "JOIN projects j ON j.id = p.project_id WHERE p.organisation_id = ? GROUP BY p.project_id "
             "ORDER BY j.start_year DESC, p.project_id", (org_id,)).fetchall()
         out = []
-        for pid, role, ec, doc in rows:
+        for pid, roles, ec, doc in rows:
+            role = None
+            for r in (roles or "").split("|"):
+                role = stronger_role(role, r or None)
             d = json.loads(doc)
             out.append({"id": pid, "acronym": d.get("acronym"), "title": d.get("title"),
                         "programme": d.get("programme"), "start_year": d.get("start_year"),
@@ -498,6 +665,7 @@ class SQLiteStore:
                    "AND x.organisation_id < y.organisation_id JOIN projects p ON p.id = x.project_id "
                    "WHERE p.start_year BETWEEN ? AND ? GROUP BY x.organisation_id, y.organisation_id "
                    "HAVING count(*) >= ?")
+            sql = sql.replace("participations", self._members_table(conn))
             cursor = conn.execute(sql, (flt.year_from if flt.year_from is not None else -10**6,
                                         flt.year_to if flt.year_to is not None else 10**6, flt.min_weight))
         else:
@@ -511,8 +679,13 @@ class SQLiteStore:
                     yield row
 
     def iter_participations(self) -> Iterator[tuple[str, str, str | None, float | None]]:
-        yield from self._conn().execute(
-            "SELECT project_id, organisation_id, role, ec_contribution FROM participations")
+        for pid, oid, roles, ec in self._conn().execute(
+                "SELECT project_id, organisation_id, group_concat(role, '|'), sum(ec_contribution) FROM participations "
+                "GROUP BY project_id, organisation_id"):
+            role = None
+            for r in (roles or "").split("|"):
+                role = stronger_role(role, r or None)
+            yield pid, oid, role, ec
 
     def iter_projects(self) -> Iterator[tuple[str, int | None, list[str], str | None, str | None]]:
         """(id, start year, topics, programme part, programme) of every project."""
@@ -523,17 +696,24 @@ class SQLiteStore:
 
     def relations(self, org_id: str) -> list[dict[str, Any]]:
         """Links of an organisation that are not collaboration (ROR parent, child, related...)."""
-        rows = self._conn().execute(
-            "SELECT r.source_id, r.target_id, r.kind, o.name FROM organisation_relations r "
-            "LEFT JOIN organisations o ON o.id = r.target_id WHERE r.source_id = ? ORDER BY r.kind, r.target_id",
-            (org_id,)).fetchall()
-        return [{"id": t, "kind": k, "name": n} for _s, t, k, n in rows]
+        conn = self._conn()
+        ids = [org_id, *(r for (r,) in conn.execute(
+            "SELECT record_id FROM organisation_records WHERE canonical_id = ?", (org_id,)))]
+        marks = ",".join("?" * len(ids))
+        rows = conn.execute(
+            "SELECT DISTINCT coalesce(m.canonical_id, r.target_id) AS t, r.kind, o.name FROM organisation_relations r "
+            "LEFT JOIN organisation_records m ON m.record_id = r.target_id "
+            "LEFT JOIN organisations o ON o.id = coalesce(m.canonical_id, r.target_id) "
+            f"WHERE r.source_id IN ({marks}) AND coalesce(m.canonical_id, r.target_id) <> ? ORDER BY r.kind, t",
+            [*ids, org_id]).fetchall()
+        return [{"id": t, "kind": k, "name": n} for t, k, n in rows]
 
     def municipal_governments(self) -> list[dict[str, Any]]:
         """Organisations linked as the government of a municipality, with their project counts."""
         rows = self._conn().execute(
             "SELECT o.id, o.name, o.country, json_extract(o.doc, '$.identifiers.lau'), "
-            "(SELECT count(*) FROM participations p WHERE p.organisation_id = o.id) FROM organisations o "
+            "(SELECT count(DISTINCT p.project_id) FROM participations p WHERE p.organisation_id = o.id) "
+            "FROM organisations o "
             "WHERE o.helix = 'government' AND json_extract(o.doc, '$.identifiers.lau') IS NOT NULL "
             "ORDER BY o.id").fetchall()
         return [{"id": r[0], "name": r[1], "country": r[2], "lau": r[3], "projects": r[4]} for r in rows]

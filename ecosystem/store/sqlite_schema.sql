@@ -32,15 +32,26 @@ CREATE TABLE IF NOT EXISTS projects (
 );
 CREATE INDEX IF NOT EXISTS projects_start_year ON projects(start_year);
 
+-- organisation_id is the organisation node; record_id the source record that took part when that record is one
+-- of several merged into the node by entity resolution ('' when the record is the node itself)
 CREATE TABLE IF NOT EXISTS participations (
   project_id TEXT NOT NULL,
   organisation_id TEXT NOT NULL,
+  record_id TEXT NOT NULL DEFAULT '',
   role TEXT,
   ec_contribution REAL,
   source TEXT NOT NULL,
-  PRIMARY KEY (project_id, organisation_id)
+  PRIMARY KEY (project_id, organisation_id, record_id)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS participations_organisation ON participations(organisation_id, project_id);
+
+-- the source records of organisations made from several records by entity resolution, as imported
+CREATE TABLE IF NOT EXISTS organisation_records (
+  record_id TEXT PRIMARY KEY,
+  canonical_id TEXT NOT NULL,
+  doc TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS organisation_records_canonical ON organisation_records(canonical_id);
 
 CREATE TABLE IF NOT EXISTS collaborations (
   a TEXT NOT NULL,

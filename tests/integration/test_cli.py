@@ -27,8 +27,14 @@ def test_stats_json_has_the_fixed_keys_and_equals_the_input(tmp_path: Path, data
     result = run("stats", "--json", store=db)
     assert result.returncode == 0
     stats = json.loads(result.stdout)
-    expected = counts_from_rows(csv_pairs(src))
+    from ecosystem.store.sqlite import SQLiteStore
+
+    store = SQLiteStore(db)
+    groups = store.record_groups()
+    store.close()
+    expected = counts_from_rows(csv_pairs(src), groups)
     assert {k: stats[k] for k in expected} == expected
+    assert stats["records"] == len({oid for _pid, oid in csv_pairs(src)})
     assert set(stats["helix"]) >= {"academia", "industry", "government", "civil_society", "unknown"}
     assert set(stats["urban_rural"]) >= {"urban", "intermediate", "rural", "unknown"}
     assert sum(stats["helix"].values()) == stats["organisations"]

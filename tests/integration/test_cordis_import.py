@@ -36,7 +36,7 @@ def _semicolon_copy(src: Path, dst: Path) -> Path:
 def test_the_csv_sample_gives_exactly_the_counts_of_the_input(store, data_dir: Path, tmp_path: Path) -> None:
     src = data_dir / "cordis/h2020_organization_sample.csv"
     _import(store, src, cache=tmp_path)
-    assert _counts(store) == counts_from_rows(csv_pairs(src))
+    assert _counts(store) == counts_from_rows(csv_pairs(src), store.record_groups())
 
 
 def test_a_second_import_of_the_same_file_changes_nothing(store, data_dir: Path, tmp_path: Path) -> None:
@@ -52,12 +52,12 @@ def test_a_second_import_of_the_same_file_changes_nothing(store, data_dir: Path,
 def test_semicolon_csv_as_cordis_publishes_it_imports_the_same_graph(store, data_dir: Path, tmp_path: Path) -> None:
     src = data_dir / "cordis/h2020_organization_sample.csv"
     _import(store, _semicolon_copy(src, tmp_path / "organization.csv"), cache=tmp_path)
-    assert _counts(store) == counts_from_rows(csv_pairs(src))
+    assert _counts(store) == counts_from_rows(csv_pairs(src), store.record_groups())
 
 
 def test_the_json_export_imports_organisations_and_projects(store, data_dir: Path, tmp_path: Path) -> None:
     _import(store, data_dir / "cordis/json", cache=tmp_path)
-    expected = counts_from_rows(json_pairs(data_dir / "cordis/json/organization.json"))
+    expected = counts_from_rows(json_pairs(data_dir / "cordis/json/organization.json"), store.record_groups())
     assert _counts(store) == expected
     projects = json.loads((data_dir / "cordis/json/project.json").read_text(encoding="utf-8"))
     first = projects[0]
@@ -117,7 +117,7 @@ def test_a_zip_and_a_directory_hold_the_same_graph_as_the_files(store, data_dir:
         zf.write(_semicolon_copy(src, tmp_path / "organization.csv"), "organization.csv")
         zf.writestr("legalBasis.csv", "legalBasis;title\nH2020-EU.1.;Excellent science\n")
     _import(store, archive, cache=tmp_path)
-    assert _counts(store) == counts_from_rows(csv_pairs(src))
+    assert _counts(store) == counts_from_rows(csv_pairs(src), store.record_groups())
 
 
 def test_no_personal_data_is_stored(store, data_dir: Path, tmp_path: Path) -> None:

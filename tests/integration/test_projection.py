@@ -11,14 +11,17 @@ from ecosystem.graph import build_collaboration_graph, collaboration_graph, netw
 from importers.cordis import read_cordis
 
 
-def _expected_pairs(path: Path) -> dict[tuple[str, str], tuple[int, float]]:
-    """(a, b) -> (shared projects, summed EU contributions of both) straight from the CSV."""
+def _expected_pairs(path: Path, groups: dict[str, list[str]]) -> dict[tuple[str, str], tuple[int, float]]:
+    """(a, b) -> (shared projects, summed EU contributions of both) straight from the CSV, the records of an
+    organisation merged by entity resolution (`groups`) counted as that organisation."""
+    canonical = {rid: c for c, rids in groups.items() for rid in rids}
     contrib: dict[tuple[str, str], float] = defaultdict(float)
     members: dict[str, set[str]] = defaultdict(set)
     with path.open(encoding="utf-8", newline="") as fh:
         for r in csv.DictReader(fh):
-            members[r["projectID"]].add(r["organisationID"])
-            contrib[(r["projectID"], r["organisationID"])] += float(r["ecContribution"] or 0)
+            oid = canonical.get(r["organisationID"], r["organisationID"])
+            members[r["projectID"]].add(oid)
+            contrib[(r["projectID"], oid)] += float(r["ecContribution"] or 0)
     pairs: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0, 0.0])
     for pid, group in members.items():
         for a, b in itertools.combinations(sorted(group), 2):
@@ -31,7 +34,9 @@ def test_edge_weights_and_funding_equal_the_shared_projects(store, data_dir: Pat
     src = data_dir / "cordis/h2020_organization_sample.csv"
     store.apply(read_cordis([src], cache_dir=tmp_path))
     graph = build_collaboration_graph(store, network_filter())
-    expected = _expected_pairs(src)
+    groups = store.record_groups()
+    assert groups, "the sample holds one organisation under two PICs (same VAT number, same city)"
+    expected = _expected_pairs(src, groups)
     assert graph.number_of_edges() == len(expected)
     for (a, b), (weight, funding) in expected.items():
         edge = graph.edges[a, b]

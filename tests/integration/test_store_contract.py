@@ -24,7 +24,7 @@ def _counts(store) -> dict[str, int]:  # type: ignore[no-untyped-def]
 def test_an_import_gives_exactly_the_counts_of_the_input(any_store, data_dir: Path, tmp_path: Path) -> None:
     src = data_dir / "cordis/h2020_organization_sample.csv"
     any_store.apply(read_cordis([src], cache_dir=tmp_path))
-    assert _counts(any_store) == counts_from_rows(csv_pairs(src))
+    assert _counts(any_store) == counts_from_rows(csv_pairs(src), any_store.record_groups())
 
 
 def test_importing_twice_changes_nothing(any_store, data_dir: Path, tmp_path: Path) -> None:
@@ -41,7 +41,8 @@ def test_a_later_import_keeps_collaborations_consistent(any_store, data_dir: Pat
     json_src = data_dir / "cordis/json/organization.json"
     any_store.apply(read_cordis([json_src.parent], cache_dir=tmp_path))
     any_store.apply(read_cordis([csv_src], cache_dir=tmp_path))
-    assert _counts(any_store) == counts_from_rows(json_pairs(json_src) + csv_pairs(csv_src))
+    pairs = json_pairs(json_src) + csv_pairs(csv_src)
+    assert _counts(any_store) == counts_from_rows(pairs, any_store.record_groups())
     weights = {(p["id"]): p["weight"] for p in any_store.partners("999991043", limit=1000)}
     members: dict[str, set[str]] = {}
     for pid, oid in json_pairs(json_src) + csv_pairs(csv_src):
@@ -63,7 +64,7 @@ def test_a_participation_table_imports_through_its_mapping(any_store, data_dir: 
     import csv
     with part.open(encoding="utf-8", newline="") as fh:
         rows = [(r["rcn"], r["pic"]) for r in csv.DictReader(fh)]
-    assert _counts(any_store) == counts_from_rows(rows)
+    assert _counts(any_store) == counts_from_rows(rows, any_store.record_groups())
 
 
 def test_helix_and_search_agree_with_the_input(any_store, data_dir: Path, tmp_path: Path) -> None:
