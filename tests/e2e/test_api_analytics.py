@@ -115,3 +115,22 @@ def test_exports_carry_the_network_with_helix_region_and_cluster(api: httpx.Clie
 
 def test_an_unknown_export_format_is_422(api: httpx.Client) -> None:
     assert api.get("/api/v1/export", params={"format": "xlsx"}).status_code == 422
+
+
+def test_municipalities_taking_part_are_found_and_typed_by_degree_of_urbanisation(api: httpx.Client) -> None:
+    body = api.get("/api/v1/municipalities").json()
+    assert body["total"] == len(body["items"]) > 0
+    assert sum(body["by_degree_of_urbanisation"].values()) == body["total"]
+    for item in body["items"]:
+        assert item["degree_of_urbanisation"] in ("city", "town_suburb", "rural_area")
+        assert item["bodies"] and item["projects"] == sum(b["projects"] for b in item["bodies"]) > 0
+        # the region is a NUTS 2021 region the store knows, whatever version the LAU table used
+        assert item["nuts3"] and api.get(f"/api/v1/regions/{item['nuts3']}").status_code == 200
+        for b in item["bodies"]:
+            profile = api.get(f"/api/v1/organisations/{b['id']}").json()
+            assert profile["helix"]["value"] == "government"
+            assert profile["identifiers"]["lau"] == item["lau"]
+    for degree, n in body["by_degree_of_urbanisation"].items():
+        only = api.get("/api/v1/municipalities", params={"degree_of_urbanisation": degree}).json()
+        assert only["total"] == n and all(i["degree_of_urbanisation"] == degree for i in only["items"])
+    assert api.get("/api/v1/municipalities", params={"degree_of_urbanisation": "village"}).status_code == 422

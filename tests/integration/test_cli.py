@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import shutil
@@ -100,3 +101,33 @@ def test_the_map_command_writes_an_offline_page(tmp_path: Path, sample_db: Path)
 def test_the_map_command_refuses_an_unknown_layout(tmp_path: Path) -> None:
     result = run("map", "--layout", "spiral", store=tmp_path / "h.db")
     assert result.returncode == 2 and "layout" in result.stderr
+
+
+def test_resolve_writes_the_review_file_and_takes_overrides_until_cleared(tmp_path: Path, data_dir: Path) -> None:
+    from ecosystem.store.sqlite import SQLiteStore
+
+    db = tmp_path / "h.db"
+    assert run("import", "cordis", str(data_dir / "cordis/h2020_organization_sample.csv"), store=db).returncode == 0
+    imported = run("import", "ror", str(data_dir / "ror/ror_v2_europe_sample.json.gz"), store=db)
+    assert imported.returncode == 0 and "entity resolution:" in imported.stderr
+    review = tmp_path / "review.csv"
+    result = run("resolve", "--review", str(review), store=db)
+    assert result.returncode == 0 and "organisations are made of" in result.stderr
+    with review.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert rows and {"left_id", "right_id", "score", "reasons", "decision"} <= set(rows[0])
+    before = json.loads(run("stats", "--json", store=db).stdout)
+    store = SQLiteStore(db)
+    canonical, members = next((c, m) for c, m in sorted(store.record_groups().items()) if len(m) == 2)
+    store.close()
+    overrides = tmp_path / "overrides.csv"
+    overrides.write_text(f"left_id,right_id,decision\n{members[0]},{members[1]},forbid\n", encoding="utf-8")
+    assert run("resolve", "--overrides", str(overrides), store=db).returncode == 0
+    assert json.loads(run("stats", "--json", store=db).stdout)["organisations"] == before["organisations"] + 1
+    assert run("resolve", "--clear-overrides", store=db).returncode == 0
+    assert json.loads(run("stats", "--json", store=db).stdout) == before
+    bad = tmp_path / "bad.csv"
+    bad.write_text("left_id,right_id,decision\n1,2,perhaps\n", encoding="utf-8")
+    refused = run("resolve", "--overrides", str(bad), store=db)
+    assert refused.returncode == 1 and "bad.csv" in refused.stderr and "line 2" in refused.stderr
+    assert "Traceback" not in refused.stderr
