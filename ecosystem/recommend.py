@@ -4,23 +4,27 @@ Pure logic over in-memory records (no store access). `RecommenderIndex.build` tu
 projects and participations into arrays once; `recommend` scores every organisation that is not yet a
 partner with a few vectorised passes and explains the best ones. See docs/recommendations.md.
 
-Score of a candidate v for an organisation u, a weighted sum of components in [0, 1]:
+Score of a candidate v for an organisation u: a logistic (log-linear) model over FEATURES,
 
-    score = (W_proximity * proximity + W_thematic * thematic + W_helix * helix
-             + W_geography * geography + W_activity * activity) / sum(W)
+    score = sigmoid(bias + sum of DEFAULT_WEIGHTS.<feature> x feature)
 
-- proximity: Adamic-Adar over the collaboration graph, AA(u, v) = sum over shared partners w of
-  1 / log(degree(w)), log-scaled: log(1 + AA / 0.1) / log(1 + 50 / 0.1), capped at 1;
-- thematic: cosine of the two organisations' TF-IDF vectors of call topics, programme parts and
-  programmes (term frequency log(1 + projects with the term), IDF over organisations), log-scaled:
-  log(1 + cos / 0.05) / log(1 + 1 / 0.05);
-- helix: how much v's helix is missing among u and its partners, max(0, 1 - 4 * share), or 1 for the
-  helix asked for;
-- geography: 1 same NUTS3 region, 0.8 same NUTS2, 0.7 same NUTS1, 0.6 same country, else 0;
-- activity: v's projects starting in the ACTIVITY_WINDOW years before `year`, log(1 + n) / log(1 + 100).
+with the coefficients fitted on the validation split (train <= 2015, targets 2016-2017) by
+bench/recommend_eval.py --refit and frozen below. Features (natural logs):
+- adamic_adar: log(1 + AA), AA = sum over shared partners w of 1 / log(degree w);
+- resource_allocation: log(1 + 10 RA), RA = sum over shared partners w of 1 / degree w;
+- recent_two_hop: partners of partners with both ties weighted RECENT_DECAY ** (age in years) per shared
+  project, the middle partner damped by 1 / log(degree + 1);
+- walk_three: log(1 + 1000 p), p the probability of a three-step random walk from u's partners ending at v;
+- thematic: cosine of the TF-IDF vectors of call topics, programme parts and programmes;
+- theme_activity: log(1 + v's projects in u's topics and programme parts, weighted by u's profile);
+- helix: how much v's helix is missing among u and its partners (1 for the helix asked for); its weight
+  is a product choice, not fitted;
+- geography: 1 same NUTS3, 0.8 same NUTS2, 0.7 same NUTS1, 0.6 same country, else 0;
+- degree: log(1 + partners of v); activity_last_year / activity_year_before: log(1 + v's projects
+  starting in the year before `year` / two years before).
 
-The log scales make the sum behave like a product of the raw signals (partners of partners who are
-active and close in theme), which ranked new partners best on the validation split.
+The explained components (proximity, thematic, helix, geography, activity, all in [0, 1]) are shown with
+each recommendation and drive its reasons.
 `favour_rural_civil=True` multiplies the score of rural candidates by RURAL_BOOST and of civil-society
 candidates by CIVIL_BOOST (both for a rural civil-society organisation), then re-ranks.
 """
