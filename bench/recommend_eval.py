@@ -59,7 +59,8 @@ NOTES = [
     "hits@10: share of evaluated organisations with at least one target in the top 10; precision@10 and "
     "recall@10 averaged over organisations; MRR: mean reciprocal rank of the best-ranked target over the "
     "full ranking (0 when no target can be ranked).",
-    "Ties are broken by organisation id for every method. helixmap only ranks candidates with a score > 0.",
+    "Ties are broken by organisation id for every method. helixmap scores every candidate (a logistic model "
+    "whose coefficients were fitted on the validation split and frozen in ecosystem/recommend.py).",
 ]
 
 
