@@ -2,7 +2,8 @@
 
 Protocol (time split, nothing from the future in training):
 - validation: index built from projects starting <= 2015 only; targets are the partners each organisation
-  first works with in projects starting 2016-2017. The weights are tuned here (grid search) and frozen.
+  first works with in projects starting 2016-2017. The score's coefficients were fitted here (`--refit`
+  reproduces the fit) and frozen into ecosystem/recommend.py as DEFAULT_WEIGHTS.
 - test: index built from projects starting <= 2017 only (their participations and programme parts, and
   nothing else); targets are the partners each organisation first works with in projects starting
   2018-2020, not already partners in training, restricted to organisations known in training.
@@ -12,7 +13,7 @@ and targets. Methods: helixmap (ecosystem.recommend, the product code), random (
 attachment, common neighbours, Adamic-Adar, resource allocation.
 Also: warm latency of `recommend` for 200 organisations on the full graph (all years).
 
-Prints one JSON object. Run: python bench/recommend_eval.py [--sample N] [--no-tune] [--skip-test]
+Prints one JSON object. Run: python bench/recommend_eval.py [--sample N] [--refit] [--skip-test]
 """
 
 from __future__ import annotations
@@ -20,14 +21,13 @@ from __future__ import annotations
 import argparse
 import csv
 import gzip
-import itertools
 import json
 import math
 import statistics
 import sys
 import time
 from collections import defaultdict
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import DATA, peak_rss_mb  # noqa: E402
 
 from ecosystem.recommend import (  # noqa: E402
-    COMPONENTS, DEFAULT_WEIGHTS, OrgInfo, ProjectInfo, RecommenderIndex, Weights, combine, components,
+    DEFAULT_WEIGHTS, FEATURES, OrgInfo, ProjectInfo, RecommenderIndex, Weights, candidate_mask, features,
     query_for, recommend, score_candidates, top_positions, training_slice)
 
 TABLE = DATA / "cordis" / "h2020_participations_full.csv.gz"
@@ -59,7 +59,8 @@ NOTES = [
     "hits@10: share of evaluated organisations with at least one target in the top 10; precision@10 and "
     "recall@10 averaged over organisations; MRR: mean reciprocal rank of the best-ranked target over the "
     "full ranking (0 when no target can be ranked).",
-    "Ties are broken by organisation id for every method. helixmap only ranks candidates with a score > 0.",
+    "Ties are broken by organisation id for every method. helixmap scores every candidate (a logistic model "
+    "whose coefficients were fitted on the validation split and frozen in ecosystem/recommend.py).",
 ]
 
 
@@ -225,60 +226,70 @@ def evaluate(split: Split, weights: Weights) -> dict[str, Any]:
     return out
 
 
-def tune(split: Split, grid: dict[str, list[float]], shortlist: int = 300) -> dict[str, Any]:
-    """Grid search of the weights on the validation split: mean hits@10 over both views.
+POOL_FEATURES = ("adamic_adar", "resource_allocation", "recent_two_hop", "walk_three", "theme_activity",
+                 "degree", "activity_last_year")
 
-    For speed each organisation's ranking is computed on a shortlist (its best `shortlist` candidates by
-    each component, plus its targets); the final numbers are then recomputed exactly by `evaluate`.
+
+def fit_weights(split: Split, shortlist: int = 300, extra: int = 400, l2: float = 1e-3,
+                fixed: dict[str, float] | None = None) -> dict[str, Any]:
+    """Fit the score's coefficients on the validation split (a conditional logit, listwise).
+
+    For each evaluated organisation the candidates are its best `shortlist` by each of POOL_FEATURES plus
+    `extra` seeded random organisations (targets get no special treatment). The loss is the mean over
+    organisations and both views of -log P(the top candidate is one of the targets), with P the softmax of
+    the linear score over the candidates, plus l2 x |w|^2. The bias does not change the ranking; it is set
+    so that the median best candidate scores 0.5. `fixed` coefficients (default: the helix weight, a
+    product choice: complementarity counts a little even though new partners tend to share a helix) are
+    kept as they are and the others fitted around them.
     """
-    names = list(grid)
-    combos = [dict(zip(names, values)) for values in itertools.product(*(grid[n] for n in names))]
-    hits = np.zeros((len(combos), 2))
-    counts = np.zeros(2)
+    from scipy.optimize import minimize
+
     index = split.index
+    data = []
     for oid in split.evaluated:
         u = index.pos[oid]
         query = query_for(index, oid)
-        parts = components(index, query, year=split.year)
-        allowed = np.ones(index.size, dtype=bool)
-        allowed[u] = False
-        allowed[query.neighbours] = False
-        targets = split.targets[oid]
-        pool = set(targets.tolist())
-        for name in COMPONENTS:
-            masked = np.where(allowed, parts[name], -np.inf)
-            pool.update(top_positions(np.where(masked > 0, masked, -np.inf), shortlist).tolist())
-        cand = np.array(sorted(j for j in pool if allowed[j]), dtype=np.int64)
-        sub = {name: parts[name][cand] for name in COMPONENTS}
-        is_target = np.isin(cand, targets)
-        is_kept = is_target & ~split.hubs[cand]
-        not_hub = ~split.hubs[cand]
-        counts += [1, bool(is_kept.any())]
-        for c, combo in enumerate(combos):
-            score = combine(sub, replace(DEFAULT_WEIGHTS, **combo))
-            score = np.where(score > 0, score, -np.inf)
-            hits[c, 0] += bool(is_target[top_positions(score, K)].any())
-            if is_kept.any():
-                hits[c, 1] += bool(is_kept[top_positions(np.where(not_hub, score, -np.inf), K)].any())
-    rates = hits / np.maximum(counts, 1)
-    objective = rates.mean(axis=1)
-    nudge = DEFAULT_WEIGHTS.helix
+        feats = features(index, query, year=split.year)
+        allowed = candidate_mask(index, query)
+        pool: set[int] = set()
+        for name in POOL_FEATURES:
+            pool.update(top_positions(np.where(allowed, feats[name], -np.inf), shortlist).tolist())
+        rng = np.random.default_rng([SEED, u])
+        pool.update(int(j) for j in rng.choice(index.size, extra, replace=False) if allowed[j])
+        cand = np.array(sorted(pool), dtype=np.int64)
+        X = np.stack([feats[name][cand] for name in FEATURES], axis=1)
+        y = np.isin(cand, split.targets[oid])
+        if y.any():
+            data.append((X, y, split.hubs[cand]))
+    fixed = {"helix": DEFAULT_WEIGHTS.helix} if fixed is None else fixed
+    free = [i for i, name in enumerate(FEATURES) if name not in fixed]
+    offset = np.array([fixed.get(name, 0.0) for name in FEATURES])
+    data = [(X[:, free], y, hub, X @ offset) for X, y, hub in data]
+    dim = len(free)
 
-    def best_of(helix: float) -> int:  # first best in grid order: deterministic
-        allowed = [c for c, combo in enumerate(combos) if combo.get("helix", nudge) == helix]
-        return max(allowed, key=lambda c: (objective[c], -c))
+    def loss(w: np.ndarray) -> tuple[float, np.ndarray]:
+        total, grad = 0.0, np.zeros(dim)
+        for X, y, hub, base in data:
+            for keep in (None, ~hub):
+                Xv, yv, bv = (X, y, base) if keep is None else (X[keep], y[keep], base[keep])
+                if not yv.any():
+                    continue
+                z = Xv @ w + bv
+                p = np.exp(z - z.max())
+                p /= p.sum()
+                pt = p[yv].sum()
+                total -= 0.5 * math.log(pt)
+                grad -= 0.5 * ((p * yv) @ Xv / pt - p @ Xv)
+        return total / len(data) + l2 * w @ w, grad / len(data) + 2 * l2 * w
 
-    best = best_of(nudge)
-    without = best_of(0.0) if any(combo.get("helix") == 0.0 for combo in combos) else best
-    ranked = np.argsort(-objective, kind="stable")[:5]
-    return {"grid": grid, "combinations": len(combos), "organisations": int(counts[0]),
-            "objective": "mean hits@10 over both views (shortlist approximation)",
-            "helix_nudge": f"the helix weight is a product choice fixed at {nudge}, not tuned; "
-                           "the best weights without it are shown for its cost",
-            "best": combos[best], "best_hits@10": [round(float(x), 4) for x in rates[best]],
-            "best_without_helix_nudge": combos[without],
-            "best_without_helix_nudge_hits@10": [round(float(x), 4) for x in rates[without]],
-            "top5": [{"weights": combos[i], "hits@10": [round(float(x), 4) for x in rates[i]]} for i in ranked]}
+    fitted = minimize(loss, np.zeros(dim), jac=True, method="L-BFGS-B")
+    w = np.round(fitted.x, 3)
+    best = [float((X @ w + base).max()) for X, _, _, base in data]
+    coefficients = {"bias": round(-float(np.median(best)), 3), **{name: float(fixed.get(name, 0.0)) for name in FEATURES}}
+    coefficients.update({FEATURES[i]: float(v) for i, v in zip(free, w)})
+    return {"organisations": len(data), "fixed": fixed, "candidates_per_organisation": round(
+                float(np.mean([len(X) for X, _, _, _ in data])), 1),
+            "loss": round(float(fitted.fun), 5), "converged": bool(fitted.success), "weights": coefficients}
 
 
 def latency(data: Data, n: int = 200) -> dict[str, Any]:
@@ -309,7 +320,8 @@ def latency(data: Data, n: int = 200) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sample", type=int, default=3000, help="organisations evaluated per split (seeded)")
-    parser.add_argument("--no-tune", action="store_true", help="skip the grid search; use the frozen defaults")
+    parser.add_argument("--refit", action="store_true",
+                        help="refit the weights on the validation split and compare them with the frozen ones")
     parser.add_argument("--skip-test", action="store_true", help="validation only (while developing)")
     args = parser.parse_args(argv)
     started = time.perf_counter()
@@ -318,15 +330,13 @@ def main(argv: list[str] | None = None) -> None:
                               "k": K, "seed": SEED, "notes": NOTES}
     validation = make_split(data, "validation", 2015, 2016, 2017, args.sample)
     weights = DEFAULT_WEIGHTS
-    if not args.no_tune:
-        grid = {"proximity": [1.0], "thematic": [0.3, 0.5, 0.7], "helix": [0.0, DEFAULT_WEIGHTS.helix],
-                "geography": [0.0, 0.05, 0.1, 0.2], "activity": [0.4, 0.55, 0.7, 0.9]}
-        tuned = tune(validation, grid)
-        result["tuning"] = tuned
-        weights = replace(DEFAULT_WEIGHTS, **tuned["best"])
+    if args.refit:
+        fitted = fit_weights(validation)
+        frozen = asdict(DEFAULT_WEIGHTS)
+        fitted["matches_the_frozen_product_weights"] = all(
+            abs(fitted["weights"][k] - frozen[k]) < 1e-9 for k in frozen)
+        result["fit"] = fitted
     result["weights"] = asdict(weights)
-    result["default_weights"] = asdict(DEFAULT_WEIGHTS)
-    result["tuned_weights_are_the_product_defaults"] = weights == DEFAULT_WEIGHTS
     result["validation"] = {"train": "start_year <= 2015", "test": "start_year 2016-2017",
                             "eligible_organisations": validation.eligible,
                             "evaluated_organisations": len(validation.evaluated),

@@ -4,23 +4,27 @@ Pure logic over in-memory records (no store access). `RecommenderIndex.build` tu
 projects and participations into arrays once; `recommend` scores every organisation that is not yet a
 partner with a few vectorised passes and explains the best ones. See docs/recommendations.md.
 
-Score of a candidate v for an organisation u, a weighted sum of components in [0, 1]:
+Score of a candidate v for an organisation u: a logistic (log-linear) model over FEATURES,
 
-    score = (W_proximity * proximity + W_thematic * thematic + W_helix * helix
-             + W_geography * geography + W_activity * activity) / sum(W)
+    score = sigmoid(bias + sum of DEFAULT_WEIGHTS.<feature> x feature)
 
-- proximity: Adamic-Adar over the collaboration graph, AA(u, v) = sum over shared partners w of
-  1 / log(degree(w)), log-scaled: log(1 + AA / 0.1) / log(1 + 50 / 0.1), capped at 1;
-- thematic: cosine of the two organisations' TF-IDF vectors of call topics, programme parts and
-  programmes (term frequency log(1 + projects with the term), IDF over organisations), log-scaled:
-  log(1 + cos / 0.05) / log(1 + 1 / 0.05);
-- helix: how much v's helix is missing among u and its partners, max(0, 1 - 4 * share), or 1 for the
-  helix asked for;
-- geography: 1 same NUTS3 region, 0.8 same NUTS2, 0.7 same NUTS1, 0.6 same country, else 0;
-- activity: v's projects starting in the ACTIVITY_WINDOW years before `year`, log(1 + n) / log(1 + 100).
+with the coefficients fitted on the validation split (train <= 2015, targets 2016-2017) by
+bench/recommend_eval.py --refit and frozen below. Features (natural logs):
+- adamic_adar: log(1 + AA), AA = sum over shared partners w of 1 / log(degree w);
+- resource_allocation: log(1 + 10 RA), RA = sum over shared partners w of 1 / degree w;
+- recent_two_hop: partners of partners with both ties weighted RECENT_DECAY ** (age in years) per shared
+  project, the middle partner damped by 1 / log(degree + 1);
+- walk_three: log(1 + 1000 p), p the probability of a three-step random walk from u's partners ending at v;
+- thematic: cosine of the TF-IDF vectors of call topics, programme parts and programmes;
+- theme_activity: log(1 + v's projects in u's topics and programme parts, weighted by u's profile);
+- helix: how much v's helix is missing among u and its partners (1 for the helix asked for); its weight
+  is a product choice, not fitted;
+- geography: 1 same NUTS3, 0.8 same NUTS2, 0.7 same NUTS1, 0.6 same country, else 0;
+- degree: log(1 + partners of v); activity_last_year / activity_year_before: log(1 + v's projects
+  starting in the year before `year` / two years before).
 
-The log scales make the sum behave like a product of the raw signals (partners of partners who are
-active and close in theme), which ranked new partners best on the validation split.
+The explained components (proximity, thematic, helix, geography, activity, all in [0, 1]) are shown with
+each recommendation and drive its reasons.
 `favour_rural_civil=True` multiplies the score of rural candidates by RURAL_BOOST and of civil-society
 candidates by CIVIL_BOOST (both for a rural civil-society organisation), then re-ranks.
 """
@@ -33,6 +37,7 @@ from typing import Any, Collection, Iterable, Mapping
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.special import expit
 
 from ecosystem.errors import BadInputError, NotFoundError
 from ecosystem.store.common import COUNTRY_ALIASES, is_nuts_code, nuts_prefix
@@ -42,6 +47,7 @@ URBAN_RURAL = ("urban", "intermediate", "rural", "unknown")
 FOUR_HELICES = HELICES[:4]
 
 ACTIVITY_WINDOW = 3  # years before the reference year that count as "recent"
+RECENT_DECAY = 0.5  # weight of a shared project per year of age in the recency-weighted graph
 PROXIMITY_SCALE, PROXIMITY_CAP = 0.1, 50.0  # Adamic-Adar: log-scaled, 1 at the cap
 THEMATIC_SCALE = 0.05  # cosine: log-scaled, 1 at cosine 1
 ACTIVITY_CAP = 100.0  # recent projects: log-scaled, 1 at the cap
@@ -79,15 +85,25 @@ class ProjectInfo:
 
 @dataclass(frozen=True)
 class Weights:
-    """Weights of the score components (tuned on a validation split, see bench/recommend_eval.py)."""
+    """Coefficients of the log-linear score over FEATURES (fitted on the validation split and frozen here;
+    bench/recommend_eval.py --refit reproduces the fit). score = sigmoid(bias + sum of coefficient x feature)."""
 
-    proximity: float = 1.0
-    thematic: float = 0.7
-    helix: float = 0.04
-    geography: float = 0.1
-    activity: float = 0.7
+    bias: float = -13.536
+    adamic_adar: float = 1.373
+    resource_allocation: float = 0.952
+    recent_two_hop: float = 0.636
+    walk_three: float = 0.632
+    thematic: float = 1.811
+    theme_activity: float = 0.588
+    helix: float = 0.2
+    geography: float = 1.616
+    degree: float = 0.675
+    activity_last_year: float = 0.497
+    activity_year_before: float = -0.397
 
 
+FEATURES = ("adamic_adar", "resource_allocation", "recent_two_hop", "walk_three", "thematic", "theme_activity",
+            "helix", "geography", "degree", "activity_last_year", "activity_year_before")
 DEFAULT_WEIGHTS = Weights()
 COMPONENTS = ("proximity", "thematic", "helix", "geography", "activity")
 
@@ -159,6 +175,9 @@ class RecommenderIndex:
         self.idf = np.zeros(0)
         self.term_share = np.zeros(0)  # share of organisations holding each term
         self.term_matrix = sp.csr_matrix((0, 0))  # organisations x terms, TF-IDF, rows L2-normalised
+        self.term_counts = sp.csr_matrix((0, 0))  # organisations x terms: projects with each term
+        self.theme_terms = np.zeros(0, dtype=bool)  # topics and programme parts (not whole programmes)
+        self.recent_weights = sp.csr_matrix((0, 0))  # pairs: shared projects, RECENT_DECAY ** age
         self.years = np.zeros(0, dtype=np.int64)
         self.year_counts = np.zeros((0, 0))  # organisations x years: projects starting that year
         self.projects = np.zeros(0, dtype=np.int64)
@@ -244,6 +263,9 @@ class RecommenderIndex:
         project_terms = sp.csr_matrix((np.ones(len(prow)), (prow, pcol)),
                                       shape=(member.shape[1], len(term_pos)))
         counts = (member @ project_terms).tocsr()  # projects of each organisation having each term
+        counts.sort_indices()
+        self.term_counts = counts
+        self.theme_terms = np.array([not t.startswith("programme:") for t in self.terms], dtype=bool)
         df = np.bincount(counts.indices, minlength=len(term_pos)).astype(float)
         self.idf = np.log((1 + n) / (1 + df)) + 1.0
         self.term_share = df / max(n, 1)
@@ -267,6 +289,14 @@ class RecommenderIndex:
         for i, y in enumerate(years):
             last[self.year_counts[:, i] > 0] = y
         self.last_year = last
+        age = np.array([self.reference_year - 1 - p.start_year if p.start_year is not None else -1
+                        for p in project_list] + [-1] * (member.shape[1] - len(project_list)), dtype=float)
+        decay = np.where(age >= 0, RECENT_DECAY ** np.maximum(age, 0), 0.0)
+        recent = (member @ sp.diags(decay) @ member.T).tocsr()
+        recent.setdiag(0)
+        recent.eliminate_zeros()
+        recent.sort_indices()
+        self.recent_weights = recent
 
     # -- per-query pieces -------------------------------------------------------------------------
 
@@ -280,6 +310,11 @@ class RecommenderIndex:
         if not cols.any():
             return np.zeros(self.size)
         return np.asarray(self.year_counts[:, cols].sum(axis=1)).ravel()
+
+    def projects_in(self, year: int) -> np.ndarray:
+        """Projects of every organisation starting in `year`."""
+        col = np.flatnonzero(self.years == year)
+        return self.year_counts[:, col[0]] if len(col) else np.zeros(self.size)
 
     def mask(self, kind: str, value: str) -> np.ndarray:
         """Organisations passing one filter (cached): helix, urban_rural, country or nuts (any level)."""
@@ -351,16 +386,47 @@ def _validate(helix: str | None, urban_rural: str | None, country: str | None, n
 
 def components(index: RecommenderIndex, query: Query, *, helix: str | None = None,
                year: int | None = None) -> dict[str, np.ndarray]:
-    """Every component of the score, for every organisation of the index (arrays in [0, 1])."""
+    """The explained components, for every organisation of the index (arrays in [0, 1])."""
+    return _components_and_features(index, query, helix=helix, year=year)[0]
+
+
+def features(index: RecommenderIndex, query: Query, *, helix: str | None = None,
+             year: int | None = None) -> dict[str, np.ndarray]:
+    """The model features (FEATURES), for every organisation of the index."""
+    return _components_and_features(index, query, helix=helix, year=year)[1]
+
+
+def _components_and_features(index: RecommenderIndex, query: Query, *, helix: str | None,
+                             year: int | None) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     n = index.size
-    proximity = np.zeros(n)
-    if len(query.neighbours):
+    year = index.reference_year if year is None else year
+    degree = index.degree
+    zeros = np.zeros(n)
+    adamic_adar, resource, recent_two_hop, walk_three = zeros, zeros, zeros, zeros
+    nbrs = query.neighbours
+    if len(nbrs):
         spread = np.zeros(n)
-        spread[query.neighbours] = 1.0 / np.log(np.maximum(index.degree[query.neighbours], 2.0))
+        spread[nbrs] = 1.0 / np.log(np.maximum(degree[nbrs], 2.0))
         adamic_adar = index.adjacency @ spread
-        proximity = _log_scaled(adamic_adar, PROXIMITY_SCALE, PROXIMITY_CAP)
-    cosine = index.term_matrix @ query.terms if query.terms.any() else np.zeros(n)
-    thematic = _log_scaled(np.clip(cosine, 0.0, 1.0), THEMATIC_SCALE, 1.0)
+        spread = np.zeros(n)
+        spread[nbrs] = 1.0 / degree[nbrs]
+        resource = index.adjacency @ spread
+        # partners of partners, both ties weighted by recency (RECENT_DECAY per year of age)
+        ties = index.recent_weights.getrow(query.pos) if query.pos is not None else None
+        if ties is not None and ties.nnz:
+            spread = np.zeros(n)
+            spread[ties.indices] = ties.data / np.log(np.maximum(degree[ties.indices], 2.0) + 1.0)
+            recent_two_hop = index.recent_weights @ spread
+        # three-step random walk from the organisation's partners
+        inv = 1.0 / np.maximum(degree, 1.0)
+        step = np.zeros(n)
+        step[nbrs] = 1.0 / len(nbrs)
+        step = index.adjacency @ (step * inv)
+        walk_three = index.adjacency @ (step * inv)
+    cosine = np.clip(index.term_matrix @ query.terms, 0.0, 1.0) if query.terms.any() else zeros
+    # how active each candidate is in the organisation's own topics and programme parts
+    share = np.where(index.theme_terms, query.terms, 0.0)
+    theme_activity = index.term_counts @ (share / share.sum()) if share.any() else zeros
     if helix is not None:
         helix_part = (index.helix == HELICES.index(helix)).astype(float)
     else:
@@ -375,9 +441,17 @@ def components(index: RecommenderIndex, query: Query, *, helix: str | None = Non
         code = index.place_codes[length].get(place[:length])
         if code is not None:
             geography[index.places[length] == code] = closeness
-    activity = _log_scaled(index.recent_projects(year), 1.0, ACTIVITY_CAP)
-    return {"proximity": proximity, "thematic": thematic, "helix": helix_part,
-            "geography": geography, "activity": activity}
+    comps = {"proximity": _log_scaled(adamic_adar, PROXIMITY_SCALE, PROXIMITY_CAP),
+             "thematic": _log_scaled(cosine, THEMATIC_SCALE, 1.0), "helix": helix_part,
+             "geography": geography,
+             "activity": _log_scaled(index.recent_projects(year), 1.0, ACTIVITY_CAP)}
+    feats = {"adamic_adar": np.log1p(adamic_adar), "resource_allocation": np.log1p(10.0 * resource),
+             "recent_two_hop": np.log1p(recent_two_hop), "walk_three": np.log1p(1e3 * walk_three),
+             "thematic": cosine, "theme_activity": np.log1p(theme_activity), "helix": helix_part,
+             "geography": geography, "degree": np.log1p(degree),
+             "activity_last_year": np.log1p(index.projects_in(year - 1)),
+             "activity_year_before": np.log1p(index.projects_in(year - 2))}
+    return comps, feats
 
 
 def _log_scaled(values: np.ndarray, scale: float, cap: float) -> np.ndarray:
@@ -385,16 +459,19 @@ def _log_scaled(values: np.ndarray, scale: float, cap: float) -> np.ndarray:
     return np.minimum(np.log1p(values / scale) / math.log1p(cap / scale), 1.0)
 
 
-def combine(parts: Mapping[str, np.ndarray], weights: Weights = DEFAULT_WEIGHTS) -> np.ndarray:
-    """The weighted score from the component arrays."""
-    score = np.zeros_like(parts["proximity"])
-    total = 0.0
-    for name in COMPONENTS:
+def linear_score(feats: Mapping[str, np.ndarray], weights: Weights = DEFAULT_WEIGHTS) -> np.ndarray:
+    """bias + sum of coefficient x feature (the log-odds of the model)."""
+    z = np.full_like(feats["degree"], weights.bias)
+    for name in FEATURES:
         w = getattr(weights, name)
-        total += w
         if w:
-            score += w * parts[name]
-    return score / total if total > 0 else score
+            z += w * feats[name]
+    return z
+
+
+def combine(feats: Mapping[str, np.ndarray], weights: Weights = DEFAULT_WEIGHTS) -> np.ndarray:
+    """The score in (0, 1): the logistic function of `linear_score`."""
+    return expit(linear_score(feats, weights))
 
 
 def favour_multiplier(index: RecommenderIndex) -> np.ndarray:
@@ -436,8 +513,8 @@ def score_candidates(index: RecommenderIndex, org_id: str, *, helix: str | None 
 def _scores(index: RecommenderIndex, query: Query, *, helix: str | None, urban_rural: str | None,
             country: str | None, nuts: str | None, favour_rural_civil: bool, year: int | None,
             exclude: Collection[str], weights: Weights) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    parts = components(index, query, helix=helix, year=year)
-    score = combine(parts, weights)
+    parts, feats = _components_and_features(index, query, helix=helix, year=year)
+    score = combine(feats, weights)
     if favour_rural_civil:
         score = score * favour_multiplier(index)
     allowed = candidate_mask(index, query, helix=helix, urban_rural=urban_rural, country=country, nuts=nuts,
@@ -510,7 +587,7 @@ def _recommend(index: RecommenderIndex, query: Query, *, k: int, helix: str | No
                                boost=boost)
         org = index.orgs[j]
         out.append(Recommendation(id=org.id, name=org.name, helix=org.helix, urban_rural=org.urban_rural,
-                                  country=org.country, nuts3=org.nuts3, score=round(float(score[j]), 6),
+                                  country=org.country, nuts3=org.nuts3, score=float(f"{float(score[j]):.6g}"),
                                   components=comps, reasons=tuple(texts), reason_data=data))
     return out
 

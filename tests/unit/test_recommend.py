@@ -13,7 +13,7 @@ import pytest
 
 from ecosystem.errors import BadInputError, NotFoundError
 from ecosystem.recommend import (
-    CIVIL_BOOST, RURAL_BOOST, OrgInfo, ProjectInfo, RecommenderIndex, Weights, recommend, recommend_for_newcomer,
+    CIVIL_BOOST, DEFAULT_WEIGHTS, FEATURES, RURAL_BOOST, OrgInfo, ProjectInfo, RecommenderIndex, Weights, recommend, recommend_for_newcomer,
     score_candidates, top_positions, training_slice)
 
 REPO = Path(__file__).resolve().parents[2]
@@ -145,7 +145,7 @@ def test_favouring_rural_and_civil_society_multiplies_their_scores_and_reranks()
             OrgInfo("v", "Village Ltd", "industry", "rural", "DE", "DE214")]
     projects = [ProjectInfo(f"p{i}", 2019, (), "SC2", "H2020") for i in range(8)]
     parts = [("p0", "u"), ("p0", "w"), ("p1", "w"), ("p1", "m"), ("p1", "r"), ("p1", "v")]
-    parts += [(f"p{i}", "m") for i in range(2, 8)]  # m is far more active
+    parts += [(f"p{i}", "m") for i in range(2, 4)]  # m is more active
     idx = RecommenderIndex.build(orgs, projects, parts)
     plain = {r.id: r for r in recommend(idx, "u", k=5)}
     favoured = recommend(idx, "u", k=5, favour_rural_civil=True)
@@ -222,11 +222,20 @@ def test_the_training_slice_drops_every_project_starting_after_the_last_year() -
 
 
 def test_weights_change_the_ranking_as_documented(index: RecommenderIndex) -> None:
-    only_activity = Weights(proximity=0, thematic=0, helix=0, geography=0, activity=1)
-    scores = score_candidates(index, "A", weights=only_activity, year=2020)
-    assert [index.ids[int(j)] for j in top_positions(scores, 2)] == ["D", "E"]  # 2 projects each in 2017-2019
-    scores = score_candidates(index, "A", weights=only_activity, year=2016)
-    assert [index.ids[int(j)] for j in top_positions(scores, 5)] == ["E"]  # the only one active in 2013-2015
+    zero = {name: 0.0 for name in FEATURES}
+    only_last_year = Weights(**{**zero, "bias": 0.0, "activity_last_year": 1.0})
+    scores = score_candidates(index, "A", weights=only_last_year, year=2020)
+    assert [index.ids[int(j)] for j in top_positions(scores, 2)] == ["E", "F"]  # E: 2 projects in 2019, F: 1
+    scores = score_candidates(index, "A", weights=only_last_year, year=2016)
+    assert [index.ids[int(j)] for j in top_positions(scores, 1)] == ["E"]  # the only one active in 2015
+    only_proximity = Weights(**{**zero, "bias": 0.0, "adamic_adar": 1.0})
+    assert index.ids[int(top_positions(score_candidates(index, "A", weights=only_proximity), 1)[0])] == "D"
+
+
+def test_the_default_score_is_a_probability_like_value_from_frozen_coefficients(index: RecommenderIndex) -> None:
+    recs = recommend(index, "A", k=20)
+    assert all(0 < r.score < 1 for r in recs)
+    assert DEFAULT_WEIGHTS.adamic_adar > 0 and DEFAULT_WEIGHTS.thematic > 0 and DEFAULT_WEIGHTS.helix > 0
 
 
 def read_slice(rows: int) -> tuple[list[OrgInfo], list[ProjectInfo], list[tuple[str, str]]]:
