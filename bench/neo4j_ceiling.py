@@ -20,6 +20,7 @@ Variants of the COLLABORATES_WITH phase (``--variants``):
   the store's order (by start node, then end node), read from chunk nodes uploaded beforehand (not timed), so
   each transaction still gets only one integer parameter: the real degree distribution and order, no client
   data in the timed part;
+- ``real2``: ``real`` by two concurrent sessions, each on its own half of the chunks (disjoint start nodes);
 - ``real_params``: the same pairs sent as parameters with the store's own query (what ``Neo4jStore`` does):
   the difference to ``real`` is the cost of shipping the data over Bolt.
 
@@ -212,7 +213,7 @@ def main() -> None:
     }
     delete = "MATCH ()-[c:COLLABORATES_WITH]->() CALL (c) { DELETE c } IN TRANSACTIONS OF 50000 ROWS"
     variants = args.variants.split(",")
-    if "real" in variants or "real_params" in variants:
+    if {"real", "real2", "real_params"} & set(variants):
         projection = real_projection(o0)
         result["real_pairs"] = len(projection[0])
         chunks = batches(len(projection[0]), args.batch)
@@ -220,8 +221,24 @@ def main() -> None:
             run.write("CREATE (:CeilingChunk {k: $k, a: $a, b: $b, w: $w, f: $f, fy: $fy, ly: $ly})", k=k,
                       **{name: [-1 if v is None else v for v in column[lo:hi + 1]]
                          for name, column in zip(("a", "b", "w", "f", "fy", "ly"), projection)})
+    real_query = ("MATCH (c:CeilingChunk {k: $k}) WITH c.a AS a, c.b AS b, c.w AS w, c.fy AS fy, "
+                  "c.ly AS ly UNWIND range(0, size(a) - 1) AS i MATCH (x) WHERE id(x) = a[i] "
+                  "MATCH (y) WHERE id(y) = b[i] CREATE (x)-[:COLLABORATES_WITH {weight: w[i], "
+                  "first_year: CASE WHEN fy[i] < 0 THEN null ELSE fy[i] END, "
+                  "last_year: CASE WHEN ly[i] < 0 THEN null ELSE ly[i] END}]->(y)")
     for variant in variants:
-        if variant == "real":
+        if variant == "real2":
+            def work() -> None:
+                from concurrent.futures import ThreadPoolExecutor
+
+                half = (len(chunks) + 1) // 2
+
+                def one(ks: range) -> None:
+                    for k in ks:
+                        run.write(real_query, k=k)
+                with ThreadPoolExecutor(2) as pool:
+                    list(pool.map(one, (range(0, half), range(half, len(chunks)))))
+        elif variant == "real":
             def work() -> None:
                 for k in range(len(chunks)):
                     run.write("MATCH (c:CeilingChunk {k: $k}) WITH c.a AS a, c.b AS b, c.w AS w, c.fy AS fy, "
