@@ -231,7 +231,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ecosystem.store.neo4j_bulk", description=__doc__.split("\n\n")[0])
     parser.add_argument("table")
     parser.add_argument("--mapping", required=True)
-    parser.add_argument("--dir", default=".neo4j/import/helixmap", help="where the CSV files go")
+    parser.add_argument("--dir", default=str(SCRIPT.parent.parent / ".neo4j" / "import" / "helixmap"),
+                        help="where the CSV files go (default: the server's import folder)")
     args = parser.parse_args(argv)
     uri, user = os.environ.get("NEO4J_URI", ""), os.environ.get("NEO4J_USERNAME", "neo4j")
     password = os.environ.get("NEO4J_PASSWORD", "")
