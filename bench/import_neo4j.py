@@ -14,9 +14,10 @@ Prints one JSON object:
 ``--bulk`` instead measures the opt-in offline path for an empty store (``ecosystem/store/neo4j_bulk.py``, the
 project's own server only: it is stopped and started): parse, records (the store's own code, captured), CSV
 files, stop + ``neo4j-admin database import full`` + start (``scripts/neo4j import``), schema and index
-population; then checks ``stats()`` against the table's counts and against the SQLite store's full stats, and
-re-imports the table through the normal Bolt path, which must change nothing (the bulk store holds exactly
-what the normal path writes).
+population (and the entity-resolution groups, if the batch forms any: the H2020 table forms none); then checks
+``stats()`` against the table's counts and against the SQLite store's full stats, and re-imports the table
+through the normal Bolt path, which must change nothing (the bulk store holds exactly what the normal path
+writes).
 
 ``--sweep`` instead measures COLLABORATES_WITH batch sizes and writer counts on the loaded graph (the numbers
 behind the constants at the top of ``ecosystem/store/neo4j.py``).
@@ -157,6 +158,7 @@ def bulk_phase(conn: dict[str, str], directory: str) -> dict[str, Any]:
     store = _open(conn)
     store.clear()  # the bulk path only loads an empty store
     empty = neo4j_bulk.store_is_empty(store)
+    meta = neo4j_bulk.stored_meta(store)
     store.close()
     if not empty:
         return {"error": "the store is not empty after clear()"}
@@ -164,7 +166,7 @@ def bulk_phase(conn: dict[str, str], directory: str) -> dict[str, Any]:
     start = time.perf_counter()
     batch = read_table(TABLE, MAPPING)
     breakdown["parse"] = time.perf_counter() - start
-    report, manifest = neo4j_bulk.write_import_files(batch, directory, breakdown)
+    report, manifest = neo4j_bulk.write_import_files(batch, directory, breakdown, meta)
     mark = time.perf_counter()
     done = subprocess.run([sys.executable, str(neo4j_bulk.SCRIPT), "import", directory], capture_output=True,
                           text=True, stdin=subprocess.DEVNULL, check=False)
@@ -177,8 +179,8 @@ def bulk_phase(conn: dict[str, str], directory: str) -> dict[str, Any]:
     values = dict(line.split("=", 1) for line in done.stdout.splitlines() if "=" in line)
     conn = {"uri": values["NEO4J_URI"], "username": values["NEO4J_USERNAME"], "password": values["NEO4J_PASSWORD"]}
     mark = time.perf_counter()
-    store = neo4j_bulk.finish(conn["uri"], conn["username"], conn["password"])
-    breakdown["schema_and_indexes"] = time.perf_counter() - mark
+    store = neo4j_bulk.finish(conn["uri"], conn["username"], conn["password"], manifest=manifest)
+    breakdown["schema_indexes_and_groups"] = time.perf_counter() - mark
     seconds = time.perf_counter() - start
     stats = store.stats()
     store.close()
