@@ -538,8 +538,11 @@ class Neo4jStore:
         regrouping leaves whole groups, and the next import finishes it."""
         meta = self._run("MATCH (m:HelixmapMeta {key: 'meta'}) RETURN m.resolution_overrides AS o", read=True)
         overrides = overrides_from_json(json.loads(meta[0]["o"]) if meta and meta[0]["o"] else None)
+        # records that can match (see `worth_resolving`), and any record a user's override names
+        named = sorted({rid for pair in [*overrides.merge, *overrides.forbid] for rid in pair}) if overrides else []
         records = [Organisation.model_validate_json(r["doc"]) for r in self._run(
-            "MATCH (o:Organisation) WHERE o.resolvable AND o.grouped IS NULL RETURN o.doc AS doc", read=True)]
+            "MATCH (o:Organisation) WHERE (o.resolvable OR o.id IN $named) AND o.grouped IS NULL "
+            "RETURN o.doc AS doc", read=True, named=named)]
         records += [Organisation.model_validate_json(r["doc"]) for r in self._run(
             "MATCH (r:OrgRecord) RETURN r.doc AS doc", read=True)]
         resolution = resolve_store_records(records, overrides, projects_of=self._projects_of, review_path=review_path)

@@ -102,10 +102,11 @@ class _Capture(Neo4jStore):
             return [{"d": False}]
         if read and "m.resolution_overrides AS o" in query:
             return [{"o": self.meta.get("resolution_overrides")}]
-        if read and query.startswith("MATCH (o:Organisation) WHERE o.resolvable AND o.grouped IS NULL "
-                                     "RETURN o.doc AS doc"):
+        if read and query.startswith("MATCH (o:Organisation) WHERE (o.resolvable OR o.id IN $named) "
+                                     "AND o.grouped IS NULL RETURN o.doc AS doc"):
+            named = set(params.get("named") or ())
             return [{"doc": row["doc"]} for row in self.nodes.get("Organisation", [])
-                    if row["resolvable"] and row["grouped"] is None]
+                    if (row["resolvable"] or row["id"] in named) and row["grouped"] is None]
         if read and query.startswith(("MATCH (n:OrgRelation)", "MATCH (r:OrgRecord)")):
             return []  # what is stored: an empty store holds no relations and no groups
         raise NotSupportedError(f"the bulk import does not handle this step: {query[:80]}")

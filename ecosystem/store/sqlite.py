@@ -295,9 +295,12 @@ class SQLiteStore:
         row = conn.execute("SELECT value FROM meta WHERE key = 'resolution_overrides'").fetchone()
         overrides = overrides_from_json(json.loads(row[0]) if row else None)
         records: list[Organisation] = []
+        # records that can match (see `worth_resolving`), and any record a user's override names
+        named = sorted({rid for pair in [*overrides.merge, *overrides.forbid] for rid in pair}) if overrides else []
         for (doc,) in conn.execute(
                 "SELECT doc FROM organisations WHERE name != id OR EXISTS (SELECT 1 FROM json_each(doc, "
-                "'$.identifiers') WHERE key <> 'pic') OR json_array_length(doc, '$.records') > 0"):
+                "'$.identifiers') WHERE key <> 'pic') OR json_array_length(doc, '$.records') > 0 "
+                "OR id IN (SELECT value FROM json_each(?))", (json.dumps(named),)):
             org = Organisation.model_validate_json(doc)
             if not org.records:
                 records.append(org)

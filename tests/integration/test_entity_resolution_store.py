@@ -113,3 +113,32 @@ def test_an_override_undoes_a_merge_and_dropping_it_redoes_it(merged_store, data
     merged_store.resolve(None, keep_overrides=False)
     assert merged_store.canonical_id(pic) == canonical
     assert merged_store.stats() == before
+
+
+def test_an_override_merges_records_without_names(any_store, data_dir: Path, tmp_path: Path) -> None:
+    """Research-export rows (a PIC, no name) only match by identifiers, but a user's override still merges them."""
+    import gzip
+
+    from importers.table import read_table
+
+    repo = Path(__file__).resolve().parents[2]
+    with gzip.open(data_dir / "cordis/h2020_participations_full.csv.gz", "rt", encoding="utf-8") as fh:
+        head = [next(fh) for _ in range(301)]
+    table = tmp_path / "slice.csv"
+    table.write_text("".join(head), encoding="utf-8")
+    any_store.apply(read_table(table, repo / "examples/h2020_participations.toml"))
+    rows = [(r["rcn"], r["pic"]) for r in csv.DictReader(head)]
+    before = any_store.stats()
+    assert any_store.record_groups() == {} and before["records"] == before["organisations"]
+    projects: dict[str, set[str]] = {}
+    for rcn, pic in rows:
+        projects.setdefault(pic, set()).add(rcn)
+    a, b = next((x, y) for x in sorted(projects) for y in sorted(projects)
+                if x < y and not projects[x] & projects[y])  # never side by side in one project
+    any_store.resolve(Overrides(merge=[(a, b)]))
+    assert any_store.record_groups() == {a: [a, b]} and any_store.canonical_id(b) == a
+    stats = any_store.stats()
+    assert {k: stats[k] for k in KEYS} == counts_from_rows(rows, {a: [a, b]})
+    assert {p["id"] for p in any_store.organisation_projects(a)} == projects[a] | projects[b]
+    any_store.resolve(None, keep_overrides=False)
+    assert any_store.record_groups() == {} and any_store.stats() == before
