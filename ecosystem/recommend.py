@@ -54,6 +54,9 @@ ACTIVITY_CAP = 100.0  # recent projects: log-scaled, 1 at the cap
 GEOGRAPHY_LEVELS = ((5, 1.0), (4, 0.8), (3, 0.7), (2, 0.6))  # NUTS code length -> closeness
 RURAL_BOOST = 1.5
 CIVIL_BOOST = 1.5
+# with favour_rural_civil, at least every second place of a list goes to a rural or civil-society candidate when
+# one is among the FAVOUR_POOL x k best (boosted) scores: scores fall steeply, a multiplier alone moves few
+FAVOUR_POOL = 10
 MAX_NAMED = 5  # shared partners / topics named in one reason
 COMMON_TERM_SHARE = 0.5  # a term held by more than this share of organisations is not named as a reason
 
@@ -534,6 +537,27 @@ def top_positions(score: np.ndarray, k: int) -> np.ndarray:
     return finite[order][:k]
 
 
+def _favoured_first(score: np.ndarray, boosts: np.ndarray, k: int) -> np.ndarray:
+    """The k best positions, re-ranked so that at least every second place (2nd, 4th, ...) holds a favoured
+    (rural or civil-society) candidate while the FAVOUR_POOL x k best scores still hold one; the favoured and
+    the other candidates each keep their own order."""
+    pool = top_positions(score, max(k * FAVOUR_POOL, k))
+    favoured = [int(j) for j in pool if boosts[j] > 1.0]
+    others = [int(j) for j in pool if boosts[j] <= 1.0]
+    out: list[int] = []
+    f = o = 0
+    while len(out) < k and (f < len(favoured) or o < len(others)):
+        need = (len(out) + 1) // 2  # favoured candidates the list must hold once this place is filled
+        best_is_favoured = o >= len(others) or (f < len(favoured) and score[favoured[f]] >= score[others[o]])
+        if f < len(favoured) and (best_is_favoured or f < need):
+            out.append(favoured[f])
+            f += 1
+        else:
+            out.append(others[o])
+            o += 1
+    return np.array(out, dtype=np.int64)
+
+
 def recommend(index: RecommenderIndex, org_id: str, *, k: int = 10, helix: str | None = None,
               urban_rural: str | None = None, country: str | None = None, nuts: str | None = None,
               favour_rural_civil: bool = False, year: int | None = None, exclude: Collection[str] = (),
@@ -576,8 +600,9 @@ def _recommend(index: RecommenderIndex, query: Query, *, k: int, helix: str | No
     recent = index.recent_projects(year)
     ref_year = index.reference_year if year is None else year
     boosts = favour_multiplier(index) if favour_rural_civil else None
+    chosen = top_positions(score, k) if boosts is None else _favoured_first(score, boosts, k)
     out = []
-    for j in top_positions(score, k):
+    for j in chosen:
         j = int(j)
         comps = {name: round(float(parts[name][j]), 6) for name in COMPONENTS}
         boost = float(boosts[j]) if boosts is not None else 1.0

@@ -283,3 +283,17 @@ def test_on_a_slice_of_the_real_table_recommendations_are_explained_non_partners
         with_shared += any("shared_partners" in r.reason_data for r in recs)
         assert ids(recommend(idx, oid)) == ids(recs)
     assert with_shared == len(busy)
+
+
+def test_favoured_first_keeps_every_second_place_for_favoured_candidates() -> None:
+    from ecosystem.recommend import _favoured_first
+
+    score = np.array([0.9, 0.8, 0.7, 0.6, 0.05, 0.04, 0.5, 0.03])
+    boosts = np.array([1.0, 1.0, 1.0, 1.0, 1.5, 2.25, 1.0, 1.5])
+    order = _favoured_first(score, boosts, 6).tolist()
+    assert order == [0, 4, 1, 5, 2, 7]
+    # each group keeps its own order, and a favoured candidate that scores best simply comes first
+    boosts[0] = 1.5
+    assert _favoured_first(score, boosts, 4).tolist() == [0, 1, 2, 4]
+    # no favoured candidate: plain order
+    assert _favoured_first(score, np.ones(8), 4).tolist() == [0, 1, 2, 3]
