@@ -36,8 +36,10 @@ def recommendations(store: Any, org_id: str, *, k: int = 10, helix: str | None =
                     urban_rural: str | None = None, country: str | None = None, nuts: str | None = None,
                     favour_rural_civil: bool = False) -> dict[str, Any]:
     """Ranked partner recommendations for one organisation, each with its reasons in words and data."""
-    if store.organisation(org_id) is None:
+    org = store.organisation(org_id)
+    if org is None:
         raise NotFoundError(f"no organisation with id {org_id!r}")
+    org_id = org["id"]  # a source record merged into an organisation gets that organisation's recommendations
     index = recommender_index(store)
     try:
         found = recommend(index, org_id, k=k, helix=helix, urban_rural=urban_rural, country=country, nuts=nuts,

@@ -73,6 +73,12 @@ def test_a_merged_organisation_keeps_its_projects_and_is_found_once(merged_store
         if checked == 15:
             break
     assert checked == 15
+    from ecosystem.partners import recommendations
+
+    pic = next(r for r in members if not r.startswith("ror:"))
+    found = recommendations(merged_store, pic, k=3)  # asked by a merged record's id: the organisation answers
+    assert found["organisation"] == canonical and len(found["items"]) == 3
+    assert not {i["id"] for i in found["items"]} & set(members)
 
 
 def test_importing_both_sources_again_changes_nothing(merged_store, data_dir: Path, tmp_path: Path) -> None:
