@@ -12,7 +12,6 @@ import csv
 import itertools
 import json
 import math
-import os
 import re
 from collections import Counter
 from pathlib import Path
@@ -20,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from tests import browser
+from tests.conftest import require
 from visualisations import HELIX_COLOURS, render_network_map
 
 pytestmark = pytest.mark.browser
@@ -40,11 +40,8 @@ URBAN_RURAL = {"1": "urban", "2": "intermediate", "3": "rural"}
 @pytest.fixture(scope="module")
 def chromium() -> str:
     path = browser.find_chromium()
-    if path is None:
-        reason = "headless Chromium not found: apt-get install chromium (or set HELIXMAP_CHROMIUM)"
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
+    require(path is not None, "headless Chromium not found: apt-get install chromium (or set HELIXMAP_CHROMIUM)")
+    assert path is not None
     return path
 
 
