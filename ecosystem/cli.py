@@ -96,20 +96,26 @@ def _print_report(report: ImportReport) -> None:
             err.print(f"  - {w}")
 
 
+def _import_batch(read: Callable[[Progress], ImportBatch]) -> None:
+    """Read a batch (with progress), write it to the store, report: the body of every `helixmap import`."""
+    def action() -> None:
+        store = _open()
+        try:
+            with _progress() as progress:
+                report = _apply(store, read(progress), progress)
+        finally:
+            store.close()
+        _print_report(report)
+    _run(action)
+
+
 @import_app.command("cordis")
 def import_cordis(paths: list[str] = typer.Argument(..., help="organization/project/topics CSV or JSON, zips, "
                                                                "directories or URLs")) -> None:
     """Import CORDIS project participations."""
     from importers.cordis import read_cordis
 
-    def action() -> None:
-        store = _open()
-        with _progress() as progress:
-            batch = read_cordis(paths, cache_dir=state.settings.cache_dir, progress=progress)
-            report = _apply(store, batch, progress)
-        _print_report(report)
-        store.close()
-    _run(action)
+    _import_batch(lambda progress: read_cordis(paths, cache_dir=state.settings.cache_dir, progress=progress))
 
 
 @import_app.command("regions")
@@ -118,14 +124,7 @@ def import_regions(paths: list[str] = typer.Argument(..., help="NUTS typology, n
     """Import Eurostat/GISCO regions: NUTS, urban-rural types, municipalities, postcodes."""
     from importers.eurostat import read_regions
 
-    def action() -> None:
-        store = _open()
-        with _progress() as progress:
-            batch = read_regions(paths, cache_dir=state.settings.cache_dir, progress=progress)
-            report = _apply(store, batch, progress)
-        _print_report(report)
-        store.close()
-    _run(action)
+    _import_batch(lambda progress: read_regions(paths, cache_dir=state.settings.cache_dir, progress=progress))
 
 
 @import_app.command("ror")
@@ -134,14 +133,7 @@ def import_ror(paths: list[str] = typer.Argument(..., help="ROR schema v2 JSON d
     """Import the Research Organization Registry: organisations, helices from types, relationships."""
     from importers.ror import read_ror
 
-    def action() -> None:
-        store = _open()
-        with _progress() as progress:
-            batch = read_ror(paths, cache_dir=state.settings.cache_dir, progress=progress)
-            report = _apply(store, batch, progress)
-        _print_report(report)
-        store.close()
-    _run(action)
+    _import_batch(lambda progress: read_ror(paths, cache_dir=state.settings.cache_dir, progress=progress))
 
 
 @import_app.command("table")
@@ -150,16 +142,13 @@ def import_table(path: Path = typer.Argument(..., help="CSV/TSV register or part
     """Import any register or participation table through a column mapping."""
     from importers.table import read_table
 
-    def action() -> None:
-        store = _open()
-        with _progress() as progress:
-            task = progress.add_task(f"reading {path.name}", total=None)
-            batch = read_table(path, mapping, progress=lambda n: progress.update(task, completed=n))
-            progress.remove_task(task)
-            report = _apply(store, batch, progress)
-        _print_report(report)
-        store.close()
-    _run(action)
+    def read(progress: Progress) -> ImportBatch:
+        task = progress.add_task(f"reading {path.name}", total=None)
+        batch = read_table(path, mapping, progress=lambda n: progress.update(task, completed=n))
+        progress.remove_task(task)
+        return batch
+
+    _import_batch(read)
 
 
 @app.command()
