@@ -170,7 +170,7 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
         recent activity. `favour_rural_civil` re-ranks in favour of rural and civil-society candidates."""
         from ecosystem.partners import recommendations as find
 
-        return find(db(), _canonical(org_id), k=k, helix=helix.value if helix else None,
+        return find(db(), org_id, k=k, helix=helix.value if helix else None,
                     urban_rural=urban_rural.value if urban_rural else None,
                     country=nuts_prefix(country) if country else None, nuts=check_nuts(nuts),
                     favour_rural_civil=favour_rural_civil)

@@ -23,14 +23,14 @@ from pathlib import Path
 from itertools import combinations
 from typing import Callable, Iterable, Mapping
 
-from ecosystem.helix import decide_helix, merge_evidence
 from ecosystem.merge import merge_organisation
 from ecosystem.models import Organisation, SameAs
-from ecosystem.resolution import (EntityRecord, Overrides, Resolution, load_overrides, record_from_organisation,
+from ecosystem.store.base import ImportReport
+from ecosystem.resolution import (EntityRecord, Overrides, Resolution, record_from_organisation,
                                   resolve_entities, write_review)
 
-__all__ = ["Plan", "canonical_organisation", "overrides_from_json", "overrides_to_json", "plan",
-           "read_overrides_file", "resolve_store_records", "worth_resolving"]
+__all__ = ["Plan", "canonical_organisation", "fold_into_records", "override_ids", "overrides_from_json",
+           "overrides_to_json", "plan", "resolve_and_plan", "resolve_store_records", "worth_resolving"]
 
 # identifiers that can place a record in a group without a name (a PIC alone is the record's own id)
 _JOINING_IDENTIFIERS = ("vat", "ror", "isni", "wikidata", "grid", "fundref", "lau")
@@ -65,7 +65,8 @@ def resolve_store_records(records: Iterable[Organisation], overrides: Overrides 
     companies of one group): such a pair is never merged, whatever the names say. The resolution is run again
     with those pairs forbidden until no group holds two participants of one project.
     """
-    entities = [_entity(o) for o in records if worth_resolving(o) or _named_in(o.id, overrides)]
+    named = override_ids(overrides)
+    entities = [_entity(o) for o in records if worth_resolving(o) or o.id in named]
     user = overrides or Overrides()
     forced = {rid for pair in user.merge for rid in pair}
     forbid: list[tuple[str, str]] = []
@@ -87,10 +88,39 @@ def resolve_store_records(records: Iterable[Organisation], overrides: Overrides 
     return resolution
 
 
-def _named_in(record_id: str, overrides: Overrides | None) -> bool:
+def override_ids(overrides: Overrides | None) -> set[str]:
+    """The record ids a user's overrides name: resolved even when they could not match on their own."""
     if overrides is None:
-        return False
-    return any(record_id in pair for pair in (*overrides.merge, *overrides.forbid))
+        return set()
+    return {rid for pair in (*overrides.merge, *overrides.forbid) for rid in pair}
+
+
+def fold_into_records(orgs: Iterable[Organisation], members: dict[str, dict[str, Organisation]],
+                      grouped: Mapping[str, str]) -> set[str]:
+    """Fold newly imported records of merged organisations into their stored records (`members`: canonical id ->
+    record id -> record, updated in place); returns the canonical ids whose records changed (to refold)."""
+    touched: set[str] = set()
+    for org in orgs:
+        c = grouped[org.id]
+        old = members[c][org.id]
+        merged = merge_organisation(old, org)
+        if merged != old:
+            members[c][org.id] = merged
+            touched.add(c)
+    return touched
+
+
+def resolve_and_plan(records: Iterable[Organisation], current: Mapping[str, Iterable[str]],
+                     overrides: Overrides | None, report: ImportReport, *,
+                     projects_of: Callable[[list[str]], Mapping[str, set[str]]] | None = None,
+                     review_path: Path | None = None) -> Plan:
+    """A store's resolution step: resolve its records (`resolve_store_records`), note the merged records, the
+    uncertain pairs and the warnings in `report`, and return what to change against its `current` groups."""
+    resolution = resolve_store_records(records, overrides, projects_of=projects_of, review_path=review_path)
+    report.warnings += resolution.warnings
+    report.uncertain = len(resolution.uncertain)
+    report.merged = sum(len(m) - 1 for m in resolution.clusters.values())
+    return plan(resolution, current)
 
 
 @dataclass
@@ -136,32 +166,21 @@ def canonical_organisation(canonical_id: str, members: Mapping[str, Organisation
     for rec in [*others, head]:  # later records win for single-valued fields: the canonical one last
         folded = merge_organisation(folded, rec.model_copy(update={"id": canonical_id}))
     assert folded is not None
+    # identifiers, sources and helix evidence are unions (merge_organisation); the name is the canonical record's
+    # and every other spelling is kept, but not a bare record id standing in for a missing name
     names = [n for n in dict.fromkeys([head.name, *head.names, *(n for o in others for n in (o.name, *o.names))])
-             if n and n != head.name and n not in _bare_ids(members)]
-    evidence = merge_evidence([], [e for o in [head, *others] for e in o.helix.evidence])
+             if n and n != head.name and n not in members]
     location = head.location if head.location.nuts3 or not any(o.location.nuts3 for o in others) \
         else next(o.location for o in others if o.location.nuts3)
-    identifiers: dict[str, str] = {}
-    for o in [*others, head]:
-        identifiers.update(o.identifiers)
     return folded.model_copy(update={
         "id": canonical_id, "name": head.name if head.name != head.id or not others else _best_name(others, head),
-        "names": names, "helix": decide_helix(evidence), "location": location, "identifiers": identifiers,
+        "names": names, "location": location,
         "records": sorted(members), "same_as": sorted(pairs, key=lambda p: (p.left, p.right))})
-
-
-def _bare_ids(members: Mapping[str, Organisation]) -> set[str]:
-    return set(members)
 
 
 def _best_name(others: list[Organisation], head: Organisation) -> str:
     named = [o.name for o in others if o.name and o.name != o.id]
     return named[0] if named else head.name
-
-
-def read_overrides_file(path: Path) -> Overrides:
-    """Load and check a user's override file (CSV review file, short CSV or TOML; see docs)."""
-    return load_overrides(path)
 
 
 def overrides_to_json(overrides: Overrides) -> dict[str, list[list[str]]]:

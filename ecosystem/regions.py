@@ -77,9 +77,8 @@ def municipal_participation(store: Any) -> list[dict[str, Any]]:
             m = store.municipality(body["lau"]) or {}
             # the body is placed through its municipality: its region is the municipality's, in NUTS 2021
             # (the LAU table gives NUTS 2016; that code is kept as `lau_table_nuts3`)
-            loc = (store.organisation(body["id"]) or {}).get("location", {})
             entry = {"lau": body["lau"], "name": m.get("name"), "country": body["country"],
-                     "nuts3": loc.get("nuts3"), "urban_rural": loc.get("urban_rural"),
+                     "nuts3": body["nuts3"], "urban_rural": body["urban_rural"],
                      "lau_table_nuts3": m.get("nuts3"), "lau_table_nuts_version": m.get("nuts3_source_version"),
                      "population": m.get("population"), "area_km2": m.get("area_km2"),
                      "degree_of_urbanisation": m.get("degurba"), "bodies": [], "projects": 0}

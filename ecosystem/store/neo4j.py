@@ -29,8 +29,8 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from ecosystem.bulk import paused_gc
-from ecosystem.entities import (canonical_organisation, overrides_from_json, overrides_to_json, plan,
-                                resolve_store_records, worth_resolving)
+from ecosystem.entities import (canonical_organisation, fold_into_records, override_ids, overrides_from_json,
+                                overrides_to_json, resolve_and_plan, worth_resolving)
 from ecosystem.errors import NotSupportedError, QueryRejectedError, StoreUnavailableError
 from ecosystem.merge import merge_organisation, merge_project, stronger_role
 from ecosystem.models import Municipality, Organisation, Place, Project, Region
@@ -479,14 +479,7 @@ class Neo4jStore:
         if not orgs:
             return {}
         members = self._group_members(sorted({grouped[o.id] for o in orgs}))
-        touched: set[str] = set()
-        for org in orgs:
-            c = grouped[org.id]
-            old = members[c][org.id]
-            merged = merge_organisation(old, org)
-            if merged != old:
-                members[c][org.id] = merged
-                touched.add(c)
+        touched = fold_into_records(orgs, members, grouped)
         if not touched:
             return {}
         stored = self._load_orgs(sorted(touched))
@@ -539,20 +532,13 @@ class Neo4jStore:
         meta = self._run("MATCH (m:HelixmapMeta {key: 'meta'}) RETURN m.resolution_overrides AS o", read=True)
         overrides = overrides_from_json(json.loads(meta[0]["o"]) if meta and meta[0]["o"] else None)
         # records that can match (see `worth_resolving`), and any record a user's override names
-        named = sorted({rid for pair in [*overrides.merge, *overrides.forbid] for rid in pair}) if overrides else []
         records = [Organisation.model_validate_json(r["doc"]) for r in self._run(
             "MATCH (o:Organisation) WHERE (o.resolvable OR o.id IN $named) AND o.grouped IS NULL "
-            "RETURN o.doc AS doc", read=True, named=named)]
+            "RETURN o.doc AS doc", read=True, named=sorted(override_ids(overrides)))]
         records += [Organisation.model_validate_json(r["doc"]) for r in self._run(
             "MATCH (r:OrgRecord) RETURN r.doc AS doc", read=True)]
-        resolution = resolve_store_records(records, overrides, projects_of=self._projects_of, review_path=review_path)
-        report.warnings += resolution.warnings
-        report.uncertain = len(resolution.uncertain)
-        report.merged = sum(len(m) - 1 for m in resolution.clusters.values())
-        current: dict[str, list[str]] = {}
-        for rid, c in self._grouped().items():
-            current.setdefault(c, []).append(rid)
-        todo = plan(resolution, current)
+        todo = resolve_and_plan(records, self.record_groups(), overrides, report, projects_of=self._projects_of,
+                                review_path=review_path)
         if not todo:
             return False
         self._mark_dirty()
@@ -1051,11 +1037,12 @@ class Neo4jStore:
         out = []
         for r in self._run("MATCH (o:Organisation {helix: 'government'}) "
                            "RETURN o.id AS id, o.name AS name, o.country AS country, o.doc AS doc, "
+                           "o.nuts3 AS nuts3, o.urban_rural AS urban_rural, "
                            "COUNT { MATCH (o)-[:PARTICIPATES_IN]->(p:Project) RETURN DISTINCT p } AS projects ORDER BY id", read=True):
             lau = json.loads(r["doc"]).get("identifiers", {}).get("lau")
             if lau:
                 out.append({"id": r["id"], "name": r["name"], "country": r["country"], "lau": lau,
-                            "projects": r["projects"]})
+                            "projects": r["projects"], "nuts3": r["nuts3"], "urban_rural": r["urban_rural"]})
         return out
 
     def municipality(self, key: str) -> dict[str, Any] | None:

@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from ecosystem.bulk import paused_gc
-from ecosystem.entities import (canonical_organisation, overrides_from_json, overrides_to_json, plan,
-                                resolve_store_records)
+from ecosystem.entities import (canonical_organisation, fold_into_records, override_ids, overrides_from_json,
+                                overrides_to_json, resolve_and_plan)
 from ecosystem.errors import StoreUnavailableError
 from ecosystem.merge import merge_organisation, merge_project, stronger_role
 from ecosystem.municipal import link_municipality
@@ -85,9 +85,9 @@ class SQLiteStore:
         else:
             conn.execute("COMMIT")
 
-    def _meta(self, key: str, default: str = "0") -> str:
+    def _meta(self, key: str) -> str:
         row = self._conn().execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
-        return row[0] if row else default
+        return row[0] if row else "0"
 
     def data_version(self) -> str:
         return self._meta("data_version")
@@ -241,21 +241,11 @@ class SQLiteStore:
         """Fold records of merged organisations into their stored records and refold the groups they changed."""
         if not orgs:
             return {}
-        members: dict[str, Organisation] = {}
-        for chunk in _chunks(sorted({o.id for o in orgs})):
-            marks = ",".join("?" * len(chunk))
-            for rid, doc in conn.execute(f"SELECT record_id, doc FROM organisation_records WHERE record_id IN ({marks})",
-                                         chunk):
-                members[rid] = Organisation.model_validate_json(doc)
-        touched: set[str] = set()
-        for org in orgs:
-            old = members[org.id]
-            merged = merge_organisation(old, org)
-            if merged != old:
-                members[org.id] = merged
-                conn.execute("UPDATE organisation_records SET doc = ? WHERE record_id = ?",
-                             (merged.model_dump_json(), org.id))
-                touched.add(grouped[org.id])
+        members = {c: self._group_members(conn, c) for c in sorted({grouped[o.id] for o in orgs})}
+        touched = fold_into_records(orgs, members, grouped)
+        conn.executemany("UPDATE organisation_records SET doc = ? WHERE record_id = ? AND doc IS NOT ?",
+                         [(doc.model_dump_json(), rid, doc.model_dump_json()) for c in sorted(touched)
+                          for rid, doc in members[c].items()])
         return {c: self._refold(conn, c) for c in sorted(touched)}
 
     def _group_members(self, conn: sqlite3.Connection, canonical_id: str) -> dict[str, Organisation]:
@@ -294,16 +284,12 @@ class SQLiteStore:
         """Run entity resolution over every source record and regroup what changed; True if anything moved."""
         row = conn.execute("SELECT value FROM meta WHERE key = 'resolution_overrides'").fetchone()
         overrides = overrides_from_json(json.loads(row[0]) if row else None)
-        records: list[Organisation] = []
-        # records that can match (see `worth_resolving`), and any record a user's override names
-        named = sorted({rid for pair in [*overrides.merge, *overrides.forbid] for rid in pair}) if overrides else []
-        for (doc,) in conn.execute(
-                "SELECT doc FROM organisations WHERE name != id OR EXISTS (SELECT 1 FROM json_each(doc, "
-                "'$.identifiers') WHERE key <> 'pic') OR json_array_length(doc, '$.records') > 0 "
-                "OR id IN (SELECT value FROM json_each(?))", (json.dumps(named),)):
-            org = Organisation.model_validate_json(doc)
-            if not org.records:
-                records.append(org)
+        # the records on their own node that can match (see `worth_resolving`) or that an override names, and the
+        # records of every group (a group's node is not a record)
+        records = [Organisation.model_validate_json(doc) for (doc,) in conn.execute(
+            "SELECT doc FROM organisations WHERE json_array_length(doc, '$.records') = 0 AND (name != id "
+            "OR EXISTS (SELECT 1 FROM json_each(doc, '$.identifiers') WHERE key <> 'pic') "
+            "OR id IN (SELECT value FROM json_each(?)))", (json.dumps(sorted(override_ids(overrides))),))]
         records += [Organisation.model_validate_json(doc) for (doc,) in
                     conn.execute("SELECT doc FROM organisation_records")]
         def projects_of(ids: list[str]) -> dict[str, set[str]]:
@@ -317,14 +303,8 @@ class SQLiteStore:
                     out.setdefault(rid or oid, set()).add(pid)
             return out
 
-        resolution = resolve_store_records(records, overrides, projects_of=projects_of, review_path=review_path)
-        report.warnings += resolution.warnings
-        report.uncertain = len(resolution.uncertain)
-        current: dict[str, list[str]] = {}
-        for rid, c in conn.execute("SELECT record_id, canonical_id FROM organisation_records"):
-            current.setdefault(c, []).append(rid)
-        todo = plan(resolution, current)
-        report.merged = sum(len(m) - 1 for m in resolution.clusters.values())
+        todo = resolve_and_plan(records, self.record_groups(), overrides, report, projects_of=projects_of,
+                                review_path=review_path)
         if not todo:
             return False
         for c in todo.dissolve:  # back to one node per record, participations with them
@@ -715,11 +695,12 @@ class SQLiteStore:
         """Organisations linked as the government of a municipality, with their project counts."""
         rows = self._conn().execute(
             "SELECT o.id, o.name, o.country, json_extract(o.doc, '$.identifiers.lau'), "
-            "(SELECT count(DISTINCT p.project_id) FROM participations p WHERE p.organisation_id = o.id) "
-            "FROM organisations o "
+            "(SELECT count(DISTINCT p.project_id) FROM participations p WHERE p.organisation_id = o.id), "
+            "o.nuts3, o.urban_rural FROM organisations o "
             "WHERE o.helix = 'government' AND json_extract(o.doc, '$.identifiers.lau') IS NOT NULL "
             "ORDER BY o.id").fetchall()
-        return [{"id": r[0], "name": r[1], "country": r[2], "lau": r[3], "projects": r[4]} for r in rows]
+        keys = ("id", "name", "country", "lau", "projects", "nuts3", "urban_rural")
+        return [dict(zip(keys, r)) for r in rows]
 
     def municipality(self, key: str) -> dict[str, Any] | None:
         """One LAU municipality by its key `COUNTRY:LAU_CODE`."""
