@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Iterable
 
-from ecosystem.models import Organisation
+from ecosystem.models import Organisation, Region
 from ecosystem.text import fold
 
 COUNTRY_ALIASES = {"GR": "EL", "GB": "UK"}
@@ -67,3 +67,28 @@ def note_location(report: Any, org: Organisation) -> None:
         if note.startswith("unknown NUTS code"):
             report.warnings.append(f"organisation {org.id}: {note}; "
                                    + (f"placed by {loc.method}" if loc.nuts3 else "not placed"))
+
+
+def merge_regions(existing: dict[str, Region], regions: Iterable[Region],
+                  names: Iterable[tuple[str, str]]) -> list[Region]:
+    """The regions an import writes, given those stored (`existing`, updated in place).
+
+    A region without a name keeps the stored one; a name from a code list names its region, creating it (up
+    to NUTS3) when the typology has not brought it. Returns each changed region once, in its final state.
+    """
+    rows: dict[str, Region] = {}
+    for region in regions:
+        old = existing.get(region.nuts_id)
+        if old is not None and old.name and not region.name:
+            region = region.model_copy(update={"name": old.name})
+        existing[region.nuts_id] = rows[region.nuts_id] = region
+    for nuts_id, name in names:
+        old = existing.get(nuts_id)
+        if old is None:
+            level = max(0, len(nuts_id) - 2)
+            if level > 3:
+                continue
+            old = Region(nuts_id=nuts_id, level=level, country=nuts_id[:2], parent=nuts_id[:-1] if level else None)
+        if old.name != name:
+            existing[nuts_id] = rows[nuts_id] = old.model_copy(update={"name": name})
+    return list(rows.values())

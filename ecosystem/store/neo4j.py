@@ -37,8 +37,8 @@ from ecosystem.models import Municipality, Organisation, Place, Project, Region
 from ecosystem.municipal import link_municipality
 from ecosystem.resolution import Overrides
 from ecosystem.store.base import HELIX_KEYS, URBAN_RURAL_KEYS, ImportBatch, ImportReport, NetworkFilter
-from ecosystem.store.common import (COUNTRY_ALIASES, fts_query, name_index_text, note_location, nuts_prefix,
-                                    unlocated_reason)
+from ecosystem.store.common import (COUNTRY_ALIASES, fts_query, merge_regions, name_index_text, note_location,
+                                    nuts_prefix, unlocated_reason)
 
 # Rows per transaction, measured on the full H2020 table (2-core machine, Neo4j 5.26, 2g heap / 2g page cache;
 # `bench/import_neo4j.py --sweep` and the side experiments noted in its docstring). Relationship writes are
@@ -324,32 +324,13 @@ class Neo4jStore:
         if not batch.touches_regions():
             return 0
         changed = 0
-        existing = {r["id"]: Region.model_validate_json(r["doc"]) for r in self._run(
-            "MATCH (r:Region) RETURN r.nuts_id AS id, r.doc AS doc", read=True)}
-        rows: dict[str, Region] = {}
-        for region in batch.regions:
-            old = existing.get(region.nuts_id)
-            if old is not None and old.name and not region.name:
-                region = region.model_copy(update={"name": old.name})
-            existing[region.nuts_id] = region
-            rows[region.nuts_id] = region
-        for nuts_id, name in batch.region_names:
-            old = existing.get(nuts_id)
-            if old is None:
-                level = max(0, len(nuts_id) - 2)
-                if level > 3:
-                    continue
-                old = Region(nuts_id=nuts_id, level=level, country=nuts_id[:2],
-                             parent=nuts_id[:-1] if level else None)
-            if old.name != name:
-                old = old.model_copy(update={"name": name})
-                existing[nuts_id] = old
-                rows[nuts_id] = old
         stored = {r["id"]: r["doc"] for r in self._run("MATCH (r:Region) RETURN r.nuts_id AS id, r.doc AS doc",
                                                          read=True)}
+        existing = {nuts_id: Region.model_validate_json(doc) for nuts_id, doc in stored.items()}
+        rows = merge_regions(existing, batch.regions, batch.region_names)
         region_rows = [{"id": r.nuts_id, "level": r.level, "country": r.country, "parent": r.parent,
                         "urban_rural": r.urban_rural.value, "doc": r.model_dump_json()}
-                       for r in rows.values() if stored.get(r.nuts_id) != r.model_dump_json()]
+                       for r in rows if stored.get(r.nuts_id) != r.model_dump_json()]
         self._write_batches(
             "UNWIND $rows AS row MERGE (r:Region {nuts_id: row.id}) SET r.level = row.level, r.country = row.country, "
             "r.parent = row.parent, r.urban_rural = row.urban_rural, r.doc = row.doc", region_rows)

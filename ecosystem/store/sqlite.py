@@ -20,8 +20,8 @@ from ecosystem.resolution import Overrides
 from ecosystem.models import Municipality, Organisation, Place, Project, Region, SameAs
 from ecosystem.store.base import (HELIX_KEYS, URBAN_RURAL_KEYS, ImportBatch, ImportReport,
                                   NetworkFilter)
-from ecosystem.store.common import (COUNTRY_ALIASES, fts_query, name_index_text, note_location, nuts_prefix,
-                                    unlocated_reason)
+from ecosystem.store.common import (COUNTRY_ALIASES, fts_query, merge_regions, name_index_text, note_location,
+                                    nuts_prefix, unlocated_reason)
 
 BATCH = 5000
 
@@ -133,25 +133,7 @@ class SQLiteStore:
             marks = ",".join("?" * len(chunk))
             for nuts_id, doc in conn.execute(f"SELECT nuts_id, doc FROM regions WHERE nuts_id IN ({marks})", chunk):
                 existing[nuts_id] = Region.model_validate_json(doc)
-        rows = []
-        for region in batch.regions:
-            old = existing.get(region.nuts_id)
-            if old is not None and old.name and not region.name:
-                region = region.model_copy(update={"name": old.name})
-            existing[region.nuts_id] = region
-            rows.append(region)
-        for nuts_id, name in batch.region_names:
-            old = existing.get(nuts_id)
-            if old is None:
-                level = max(0, len(nuts_id) - 2)
-                if level > 3:
-                    continue
-                old = Region(nuts_id=nuts_id, level=level, country=nuts_id[:2],
-                             parent=nuts_id[:-1] if level else None)
-            if old.name != name:
-                old = old.model_copy(update={"name": name})
-                existing[nuts_id] = old
-                rows.append(old)
+        rows = merge_regions(existing, batch.regions, batch.region_names)
         conn.executemany(
             "INSERT INTO regions(nuts_id, level, country, parent, urban_rural, doc) VALUES (?,?,?,?,?,?) "
             "ON CONFLICT(nuts_id) DO UPDATE SET level=excluded.level, country=excluded.country, "
