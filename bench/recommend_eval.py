@@ -190,39 +190,59 @@ class Tally:
                 "mrr": round(m[3], 4), "organisations": self.n}
 
 
+class Views:
+    """Tallies of every method in both views: all candidates; the top 1% by degree removed from candidates and
+    targets."""
+
+    def __init__(self, split: Split) -> None:
+        self.split = split
+        self.tallies: dict[str, dict[str, Tally]] = {"all_candidates": {}, "without_top1pct": {}}
+
+    def add(self, method: str, oid: str, score: np.ndarray) -> None:
+        """Tally one organisation's ranking (scores over the index; -inf where not a candidate)."""
+        targets = self.split.targets[oid]
+        kept = targets[~self.split.hubs[targets]]
+        self.tallies["all_candidates"].setdefault(method, Tally()).add(rank_metrics(score, targets))
+        if len(kept):
+            self.tallies["without_top1pct"].setdefault(method, Tally()).add(
+                rank_metrics(np.where(self.split.hubs, -np.inf, score), kept))
+
+    def result(self) -> dict[str, dict[str, Any]]:
+        """Per view: every method's metrics, the best baseline by hits@10 and each other method's ratio to it."""
+        out: dict[str, dict[str, Any]] = {}
+        for view, by_method in self.tallies.items():
+            results = {m: t.result() for m, t in by_method.items()}
+            best = max(BASELINES, key=lambda m: results[m]["hits@10"])
+            base = results[best]["hits@10"]
+            ratios = {m: round(r["hits@10"] / base, 3) if base else None for m, r in results.items()
+                      if m not in BASELINES}
+            out[view] = {"methods": results, "best_baseline": best, "hits@10_vs_best_baseline": ratios}
+        return out
+
+
 def evaluate(split: Split, weights: Weights) -> dict[str, Any]:
     """Every method, both views, on the split's evaluated organisations."""
-    methods = ("helixmap", *BASELINES)
-    tallies = {view: {m: Tally() for m in methods} for view in ("all_candidates", "without_top1pct")}
+    views = Views(split)
     index = split.index
     checked = 0
     for oid in split.evaluated:
         u = index.pos[oid]
-        targets = split.targets[oid]
-        kept = targets[~split.hubs[targets]]
         not_candidate = np.zeros(index.size, dtype=bool)
         not_candidate[u] = True
         not_candidate[index.neighbours(u)] = True
-        for method in methods:
-            if method == "helixmap":
-                score = score_candidates(index, oid, year=split.year, weights=weights)
-                if checked < 25:  # the product entry point ranks exactly the same
-                    assert [r.id for r in recommend(index, oid, k=K, year=split.year, weights=weights)] == \
-                        [index.ids[j] for j in top_positions(score, K)]
-                    checked += 1
-            else:
-                score = np.where(not_candidate, -np.inf, baseline_scores(index, u, method).astype(float))
-            tallies["all_candidates"][method].add(rank_metrics(score, targets))
-            if len(kept):
-                tallies["without_top1pct"][method].add(rank_metrics(np.where(split.hubs, -np.inf, score), kept))
-    out: dict[str, Any] = {}
-    for view, by_method in tallies.items():
-        results = {m: t.result() for m, t in by_method.items()}
-        best = max(BASELINES, key=lambda m: results[m]["hits@10"])
-        ratio = results["helixmap"]["hits@10"] / results[best]["hits@10"] if results[best]["hits@10"] else None
-        out[view] = {"methods": results, "best_baseline": best,
-                     "helixmap_vs_best_baseline_hits@10": round(ratio, 3) if ratio else None,
-                     "target_ratio": 1.2, "meets_target": bool(ratio and ratio >= 1.2)}
+        score = score_candidates(index, oid, year=split.year, weights=weights)
+        if checked < 25:  # the product entry point ranks exactly the same
+            assert [r.id for r in recommend(index, oid, k=K, year=split.year, weights=weights)] == \
+                [index.ids[j] for j in top_positions(score, K)]
+            checked += 1
+        views.add("helixmap", oid, score)
+        for method in BASELINES:
+            views.add(method, oid, np.where(not_candidate, -np.inf, baseline_scores(index, u, method).astype(float)))
+    out = views.result()
+    for view in out.values():
+        ratio = view.pop("hits@10_vs_best_baseline")["helixmap"]
+        view.update({"helixmap_vs_best_baseline_hits@10": ratio, "target_ratio": 1.2,
+                     "meets_target": bool(ratio and ratio >= 1.2)})
     return out
 
 
