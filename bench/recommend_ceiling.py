@@ -15,8 +15,8 @@ Scorers, each on the same 3,000 organisations of the test split (seed and sample
   folds' organisations of the test split, full ranking;
 - gbm_in_period (needs the optional LightGBM: pip install -e '.[bench]'; reported as skipped otherwise): gradient
   boosted trees over the product's 11 features plus EXTRA_FEATURES (project roles, EU contributions, consortium
-  sizes, a recent-years graph, a 64-dimension spectral embedding of the collaboration graph, the asking
-  organisation's own profile), ranking a pool per organisation: the best POOL by the product score and by each of
+  sizes, a recent-years graph, a 64-dimension spectral embedding of the collaboration graph's largest component,
+  the asking organisation's own profile), ranking a pool per organisation: the best POOL by the product score and by each of
   several features, plus POOL seeded random candidates (a target outside the pool counts as missed);
 - gbm_fitted_on_validation: the same trees fitted on the validation split (train <= 2015, targets 2016-17) and
   measured on test, as a recommender would have to be;
@@ -37,10 +37,11 @@ from typing import Any, Callable
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.sparse.linalg import svds
+from scipy.sparse.csgraph import connected_components
+from scipy.sparse.linalg import eigsh
 
 from recommend_eval import (  # noqa: E402  (puts the project on the path)
-    BASELINES, K, SEED, TABLE, Data, Split, Tally, baseline_scores, fit_weights, load_data, make_split, rank_metrics)
+    BASELINES, K, SEED, TABLE, Data, Split, Views, baseline_scores, fit_weights, load_data, make_split)
 
 from _common import peak_rss_mb  # noqa: E402
 
@@ -69,27 +70,37 @@ class Extras:
     consortium_size: np.ndarray
     recent: sp.csr_matrix  # binary graph of projects starting in the two training years before the test
     recent_degree: np.ndarray
-    embedding: np.ndarray  # spectral embedding of the normalised collaboration graph
+    embedding: np.ndarray  # spectral embedding of the largest connected component (zeros elsewhere)
+    unit_embedding: np.ndarray  # the same, rows scaled to length 1 (for cosines)
 
 
-def extras(data: Data, split: Split, last_train: int) -> Extras:
+def read_roles() -> list[tuple[str, str, bool, float]]:
+    """(project rcn, organisation pic, coordinator?, EU contribution) of every row of the participation table."""
+    rows = []
+    with gzip.open(TABLE, "rt", encoding="utf-8", newline="") as fh:
+        for row in csv.DictReader(fh):
+            try:
+                contribution = float(row["contribution"] or 0)
+            except ValueError:
+                contribution = 0.0
+            rows.append((row["rcn"], row["pic"], row["role"] == "coordinator", contribution))
+    return rows
+
+
+def extras(data: Data, roles: list[tuple[str, str, bool, float]], split: Split, last_train: int) -> Extras:
     index = split.index
     n = index.size
     starts = {p.id: p.start_year for p in data.projects if p.start_year is not None and p.start_year <= last_train}
     coordinations, contribution = np.zeros(n), np.zeros(n)
     first_year = np.full(n, last_train + 1, dtype=float)
-    with gzip.open(TABLE, "rt", encoding="utf-8", newline="") as fh:
-        for row in csv.DictReader(fh):
-            year = starts.get(row["rcn"])
-            if year is None:
-                continue
-            j = index.pos[row["pic"]]
-            coordinations[j] += row["role"] == "coordinator"
-            try:
-                contribution[j] += float(row["contribution"] or 0)
-            except ValueError:
-                pass
-            first_year[j] = min(first_year[j], year)
+    for rcn, pic, coordinator, amount in roles:
+        year = starts.get(rcn)
+        if year is None:
+            continue
+        j = index.pos[pic]
+        coordinations[j] += coordinator
+        contribution[j] += amount
+        first_year[j] = min(first_year[j], year)
     projects, pairs = training_slice(data.projects, data.participations, last_year=last_train)
     ppos = {p.id: k for k, p in enumerate(projects)}
     member = sp.csr_matrix((np.ones(len(pairs)), ([index.pos[o] for _, o in pairs], [ppos[p] for p, _ in pairs])),
@@ -102,11 +113,28 @@ def extras(data: Data, split: Split, last_train: int) -> Extras:
     recent.setdiag(0)
     recent.eliminate_zeros()
     recent.data[:] = 1.0
-    degree = np.maximum(index.degree, 1.0)
-    norm = sp.diags(degree ** -0.5) @ index.adjacency @ sp.diags(degree ** -0.5)
-    u, s, _ = svds(norm.astype(np.float64), k=EMBEDDING_DIM, random_state=SEED % (2**32 - 1))
+    embedding = spectral_embedding(index.adjacency, index.degree)
+    unit = embedding / np.maximum(np.linalg.norm(embedding, axis=1, keepdims=True), 1e-12)
     return Extras(coordinations, contribution, first_year, consortium, recent,
-                  np.asarray(recent.sum(axis=1)).ravel(), u * s)
+                  np.asarray(recent.sum(axis=1)).ravel(), embedding, unit)
+
+
+def spectral_embedding(adjacency: sp.csr_matrix, degree: np.ndarray) -> np.ndarray:
+    """EMBEDDING_DIM eigenvectors (times their eigenvalues) of the normalised adjacency D^-1/2 A D^-1/2 of the
+    largest connected component, those with the largest eigenvalues; zeros outside that component.
+
+    Only one component: every component has eigenvalue 1 (and the graph has some 2,500, most of them one small
+    consortium), so the top of the whole graph's spectrum is an arbitrary basis of component indicators.
+    """
+    _, label = connected_components(adjacency, directed=False)
+    giant = np.flatnonzero(label == np.bincount(label).argmax())
+    root = np.sqrt(np.maximum(degree[giant], 1.0))
+    sub = adjacency[giant][:, giant]
+    norm = (sp.diags(1.0 / root) @ sub @ sp.diags(1.0 / root)).tocsr()
+    values, vectors = eigsh(norm, k=EMBEDDING_DIM, which="LA", v0=root / np.linalg.norm(root))
+    embedding = np.zeros((adjacency.shape[0], EMBEDDING_DIM))
+    embedding[giant] = vectors * values
+    return embedding
 
 
 def _adamic_adar(graph: sp.csr_matrix, degree: np.ndarray, sources: np.ndarray, n: int) -> np.ndarray:
@@ -140,8 +168,7 @@ def pool_rows(split: Split, ex: Extras, oid: str, rng: np.random.Generator) -> t
         pool.update(top_positions(np.where(allowed, ranking, -np.inf), POOL).tolist())
     pool.update(int(j) for j in rng.choice(n, POOL, replace=False) if allowed[j])
     c = np.array(sorted(pool), dtype=np.int64)
-    emb = ex.embedding
-    norms = np.maximum(np.linalg.norm(emb, axis=1), 1e-12)
+    emb, unit = ex.embedding, ex.unit_embedding
     year = split.year
     own = lambda value: np.full(len(c), float(value))  # noqa: E731
     columns = [feats[name][c] for name in FEATURES] + [
@@ -151,7 +178,7 @@ def pool_rows(split: Split, ex: Extras, oid: str, rng: np.random.Generator) -> t
         np.log1p(index.projects_in(year - 3)[c]), year - ex.first_year[c], np.log1p(ex.recent_degree[c]),
         index.helix[c].astype(float), own(index.helix[u]), own(np.log1p(degree[u])),
         own(np.log1p(ex.consortium_size[u])), own(np.log1p(index.projects[u])), own(np.log1p(ex.recent_degree[u])),
-        own(np.log1p(ex.coordinations[u])), (emb[c] @ emb[u]) / (norms[c] * norms[u]), 1e3 * (emb[c] @ emb[u])]
+        own(np.log1p(ex.coordinations[u])), unit[c] @ unit[u], 1e3 * (emb[c] @ emb[u])]
     return c, np.stack(columns, axis=1)
 
 
@@ -180,32 +207,6 @@ def diversified(split: Split, score: np.ndarray) -> np.ndarray:
     out = score - 2.0  # the rest keep their order, below every re-ranked candidate (scores are in (0, 1))
     out[top[order]] = np.arange(len(top), 0, -1, dtype=float)
     return out
-
-
-class Views:
-    """Tallies of every scorer in both views (all candidates; the top 1% by degree removed)."""
-
-    def __init__(self, split: Split) -> None:
-        self.split = split
-        self.tallies: dict[str, dict[str, Tally]] = {"all_candidates": {}, "without_top1pct": {}}
-
-    def add(self, method: str, oid: str, score: np.ndarray) -> None:
-        targets = self.split.targets[oid]
-        kept = targets[~self.split.hubs[targets]]
-        self.tallies["all_candidates"].setdefault(method, Tally()).add(rank_metrics(score, targets))
-        if len(kept):
-            self.tallies["without_top1pct"].setdefault(method, Tally()).add(
-                rank_metrics(np.where(self.split.hubs, -np.inf, score), kept))
-
-    def result(self) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for view, by_method in self.tallies.items():
-            results = {m: t.result() for m, t in by_method.items()}
-            best = max(BASELINES, key=lambda m: results[m]["hits@10"])
-            ratios = {m: round(r["hits@10"] / results[best]["hits@10"], 3) for m, r in results.items()
-                      if m not in BASELINES}
-            out[view] = {"methods": results, "best_baseline": best, "hits@10_vs_best_baseline": ratios}
-        return out
 
 
 def gbm_trainer() -> Callable[[np.ndarray, np.ndarray], Callable[[np.ndarray], np.ndarray]] | None:
@@ -263,14 +264,15 @@ def main(argv: list[str] | None = None) -> None:
         gbm["skipped"] = "LightGBM is not installed (pip install -e '.[bench]')"
     else:
         # as a real recommender would have to: fitted on the validation split, measured on test
+        roles = read_roles()
         validation = make_split(data, "validation", 2015, 2016, 2017, args.sample)
-        ex = extras(data, validation, 2015)
+        ex = extras(data, roles, validation, 2015)
         pools = {oid: pool_rows(validation, ex, oid, rng) for oid in validation.evaluated}
         predict_from_validation = trainer(np.concatenate([X for _, X in pools.values()]),
                                           np.concatenate([np.isin(c, validation.targets[o])
                                                           for o, (c, _) in pools.items()]))
         del validation, ex, pools
-        ex = extras(data, split, 2017)
+        ex = extras(data, roles, split, 2017)
         pools = {oid: pool_rows(split, ex, oid, rng) for oid in split.evaluated}
         gbm["mean_pool"] = round(float(np.mean([len(c) for c, _ in pools.values()])), 1)
         gbm["targets_in_pool"] = round(float(np.mean(
