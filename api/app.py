@@ -6,17 +6,25 @@ from enum import Enum
 from typing import Annotated, Any
 
 from fastapi import FastAPI, Path, Query, Request
-from pydantic import BaseModel, Field
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from pydantic import BaseModel, Field
 
 from ecosystem import __version__
 from ecosystem.config import Settings
-from ecosystem.errors import (BadInputError, HelixmapError, NotFoundError, NotSupportedError, QueryRejectedError,
-                              StoreUnavailableError)
-from ecosystem.graph import network_filter, network_payload, render_map
-from ecosystem.regions import municipal_participation, region_profile
+from ecosystem.domain.errors import (
+    BadInputError,
+    HelixmapError,
+    NotFoundError,
+    NotSupportedError,
+    QueryRejectedError,
+    StoreUnavailableError,
+)
+from ecosystem.domain.filters import network_filter
+from ecosystem.domain.nuts import is_nuts_code, nuts_prefix
+from ecosystem.services.networks import network_payload
+from ecosystem.services.regions import municipal_participation, region_profile
 from ecosystem.store import GraphStore, open_store
-from ecosystem.store.common import is_nuts_code, nuts_prefix
+from visualisations import render_network_payload
 
 STATUS = {NotFoundError: 404, BadInputError: 422, QueryRejectedError: 400, NotSupportedError: 501,
           StoreUnavailableError: 503}
@@ -168,7 +176,7 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
         """Organisations this one should work with next (never a current partner), best first, each with its
         reasons: shared partners by name, shared topics and programme parts, the helix it fills, geography,
         recent activity. `favour_rural_civil` re-ranks in favour of rural and civil-society candidates."""
-        from ecosystem.partners import recommendations as find
+        from ecosystem.services.partners import recommendations as find
 
         return find(db(), org_id, k=k, helix=helix.value if helix else None,
                     urban_rural=urban_rural.value if urban_rural else None,
@@ -239,7 +247,7 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
                  min_size: Annotated[int, Query(ge=1, le=100_000)] = 2) -> dict[str, Any]:
         """Communities (Leiden, modularity, fixed seed: the same every run): size, helix mix with missing helices
         flagged, urban-rural mix, regions, top members, links to other clusters."""
-        from ecosystem.insights import cluster_report
+        from ecosystem.services.insights import cluster_report
 
         return cluster_report(db(), _filter(nuts, helix, urban_rural, min_weight, None, None), top=top,
                               min_size=min_size)
@@ -248,7 +256,7 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
     def metrics(org_id: Annotated[str, Path(max_length=100)]) -> dict[str, Any]:
         """Degree and weighted degree, partners by helix and urban-rural type, shares of links crossing them,
         betweenness and Gould-Fernandez brokerage roles, and the organisation's cluster."""
-        from ecosystem.insights import organisation_metrics
+        from ecosystem.services.insights import organisation_metrics
 
         return organisation_metrics(db(), _canonical(org_id))
 
@@ -262,7 +270,7 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
                year_to: Annotated[int | None, Query(ge=1950, le=2100)] = None) -> Response:
         """The network with the same filters as /network, for Gephi, VOSviewer, pandas or networkx; nodes carry
         helix, urban-rural type, region, country and cluster."""
-        from ecosystem.insights import export as make_export
+        from ecosystem.services.insights import export as make_export
 
         flt = _filter(nuts, helix, urban_rural, min_weight, year_from, year_to)
         content, media, suffix = make_export(db(), flt, format.value)
@@ -279,7 +287,9 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
                  layout: Layout = Layout.geo) -> HTMLResponse:
         """The interactive network map (offline page; at most ~1,500 organisations, the strongest kept)."""
         flt = _filter(nuts, helix, urban_rural, min_weight, year_from, year_to)
-        html = render_map(db(), flt, layout=layout.value, max_nodes=app.state.settings.map_max_nodes)
+        max_nodes = app.state.settings.map_max_nodes
+        html = render_network_payload(network_payload(db(), flt, limit=max_nodes), layout=layout.value,
+                                      max_nodes=max_nodes)
         return HTMLResponse(html)
 
     return app

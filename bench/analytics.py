@@ -48,7 +48,7 @@ def betweenness_error(graph: Any, sources: int, seed: int) -> dict[str, Any]:
     import numpy as np
     from scipy.stats import spearmanr
 
-    from ecosystem.metrics import betweenness
+    from ecosystem.analysis.metrics import betweenness
 
     core = sorted(graph, key=lambda n: (-graph.degree(n), n))[:CORE]
     sub = graph.subgraph(core).copy()
@@ -68,9 +68,12 @@ def betweenness_error(graph: Any, sources: int, seed: int) -> dict[str, Any]:
 
 
 def analytics_phase(db: str) -> dict[str, Any]:
-    from ecosystem.clusters import cluster_stability, detect_clusters, summarise_clusters
-    from ecosystem.graph import build_collaboration_graph
-    from ecosystem.metrics import (
+    from ecosystem.analysis.clusters import (
+        cluster_stability,
+        detect_clusters,
+        summarise_clusters,
+    )
+    from ecosystem.analysis.metrics import (
         BETWEENNESS_SEED,
         BETWEENNESS_SOURCES,
         all_organisation_metrics,
@@ -78,8 +81,9 @@ def analytics_phase(db: str) -> dict[str, Any]:
         brokerage_all,
         organisation_analytics,
     )
-    from ecosystem.region_analytics import region_analytics, region_nodes
-    from ecosystem.store.base import NetworkFilter
+    from ecosystem.analysis.regions import region_analytics, region_nodes
+    from ecosystem.domain.filters import NetworkFilter
+    from ecosystem.services.networks import build_collaboration_graph
     from ecosystem.store.sqlite import SQLiteStore
 
     store = SQLiteStore(db)

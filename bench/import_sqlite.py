@@ -44,8 +44,8 @@ def import_phase(db: str) -> dict[str, Any]:
 
 
 def projection_phase(db: str) -> dict[str, Any]:
-    from ecosystem.graph import build_collaboration_graph
-    from ecosystem.store.base import NetworkFilter
+    from ecosystem.domain.filters import NetworkFilter
+    from ecosystem.services.networks import build_collaboration_graph
     from ecosystem.store.sqlite import SQLiteStore
 
     store = SQLiteStore(db)

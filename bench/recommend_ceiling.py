@@ -37,17 +37,34 @@ from typing import Any, Callable
 
 import numpy as np
 import scipy.sparse as sp
+from _common import peak_rss_mb  # noqa: E402
+from recommend_eval import (  # noqa: E402  (puts the project on the path)
+    BASELINES,
+    SEED,
+    TABLE,
+    Data,
+    K,
+    Split,
+    Views,
+    baseline_scores,
+    fit_weights,
+    load_data,
+    make_split,
+)
 from scipy.sparse.csgraph import connected_components
 from scipy.sparse.linalg import eigsh
 
-from recommend_eval import (  # noqa: E402  (puts the project on the path)
-    BASELINES, K, SEED, TABLE, Data, Split, Views, baseline_scores, fit_weights, load_data, make_split)
-
-from _common import peak_rss_mb  # noqa: E402
-
-from ecosystem.recommend import (  # noqa: E402
-    FEATURES, Weights, candidate_mask, combine, features, query_for, score_candidates, top_positions,
-    training_slice)
+from ecosystem.analysis.recommend import (  # noqa: E402
+    FEATURES,
+    Weights,
+    candidate_mask,
+    combine,
+    features,
+    query_for,
+    score_candidates,
+    top_positions,
+    training_slice,
+)
 
 FOLDS = 3
 POOL = 300

@@ -9,7 +9,7 @@ Protocol (time split, nothing from the future in training):
   2018-2020, not already partners in training, restricted to organisations known in training.
 Evaluated: organisations active in both periods with at least one target (a seeded sample if many).
 Two views: all candidates, and the top 1% of organisations by training degree removed from candidates
-and targets. Methods: helixmap (ecosystem.recommend, the product code), random (seeded), preferential
+and targets. Methods: helixmap (ecosystem.analysis.recommend, the product code), random (seeded), preferential
 attachment, common neighbours, Adamic-Adar, resource allocation.
 Also: warm latency of `recommend` for 200 organisations on the full graph (all years).
 
@@ -37,9 +37,21 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import DATA, peak_rss_mb  # noqa: E402
 
-from ecosystem.recommend import (  # noqa: E402
-    DEFAULT_WEIGHTS, FEATURES, OrgInfo, ProjectInfo, RecommenderIndex, Weights, candidate_mask, features,
-    query_for, recommend, score_candidates, top_positions, training_slice)
+from ecosystem.analysis.recommend import (  # noqa: E402
+    DEFAULT_WEIGHTS,
+    FEATURES,
+    OrgInfo,
+    ProjectInfo,
+    RecommenderIndex,
+    Weights,
+    candidate_mask,
+    features,
+    query_for,
+    recommend,
+    score_candidates,
+    top_positions,
+    training_slice,
+)
 
 TABLE = DATA / "cordis" / "h2020_participations_full.csv.gz"
 PARTS = DATA / "cordis" / "h2020_programme_parts.csv.gz"

@@ -51,7 +51,10 @@ def load_pairs(path: Path = PAIRS) -> list[dict[str, str]]:
 
 def load_records(with_lau: bool = True) -> tuple[list[Any], dict[str, float]]:
     """Entity records of the samples and the seconds spent reading each source."""
-    from ecosystem.resolution import record_from_municipality, record_from_organisation
+    from ecosystem.domain.resolution import (
+        record_from_municipality,
+        record_from_organisation,
+    )
     from importers.cordis import read_cordis
     from importers.regions import parse_lau
     from importers.ror import read_ror
@@ -109,8 +112,8 @@ def store_variant(pairs: list[dict[str, str]], same_function: Any) -> dict[str, 
     records merged per id, and two records that take part in one CORDIS project side by side never merged.
     The stores hold no LAU records (a municipal government is linked to its LAU by an identifier), so the
     municipality pairs are left out here, and the function's figures are given again on the same pairs."""
-    from ecosystem.entities import resolve_store_records
-    from ecosystem.merge import merge_organisation
+    from ecosystem.domain.merge import merge_organisation
+    from ecosystem.store.entities import resolve_store_records
     from importers.cordis import read_cordis
     from importers.ror import read_ror
 
@@ -132,7 +135,7 @@ def store_variant(pairs: list[dict[str, str]], same_function: Any) -> dict[str, 
 
 
 def main() -> None:
-    from ecosystem.resolution import resolve_entities
+    from ecosystem.domain.resolution import resolve_entities
 
     pairs = load_pairs()
     records, read_seconds = load_records(with_lau=True)

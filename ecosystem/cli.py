@@ -14,11 +14,18 @@ from typing import Any, Callable, Iterator, Optional
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 from ecosystem.config import Settings, load_settings
-from ecosystem.errors import HelixmapError
-from ecosystem.store import GraphStore, ImportBatch, ImportReport, open_store
+from ecosystem.domain.batch import ImportBatch, ImportReport
+from ecosystem.domain.errors import HelixmapError
+from ecosystem.store import GraphStore, open_store
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="helixmap: map quadruple-helix collaboration (government, academia, industry, "
@@ -160,7 +167,7 @@ def resolve(overrides: Optional[Path] = typer.Option(
             ) -> None:
     """Run entity resolution again: one organisation per real organisation, with your overrides."""
     def action() -> None:
-        from ecosystem.resolution import load_overrides
+        from ecosystem.domain.resolution import load_overrides
 
         given = load_overrides(overrides) if overrides is not None else None
         store = _open()
@@ -225,13 +232,17 @@ def write_map(out_file: Path = typer.Option(Path("helixmap-network.html"), "--ou
               min_weight: int = typer.Option(1, "--min-weight", help="Minimum shared projects on a link.")) -> None:
     """Write an interactive network map (works offline)."""
     def action() -> None:
-        from ecosystem.graph import network_filter, render_map
+        from ecosystem.domain.filters import network_filter
+        from ecosystem.services.networks import network_payload
+        from visualisations import render_network_payload
 
         if layout not in ("geo", "force"):
             _fail("--layout must be geo or force", 2)
         store = _open()
         flt = network_filter(nuts=nuts, helix=helix, urban_rural=urban_rural, min_weight=min_weight)
-        html = render_map(store, flt, layout=layout, max_nodes=state.settings.map_max_nodes)
+        max_nodes = state.settings.map_max_nodes
+        html = render_network_payload(network_payload(store, flt, limit=max_nodes), layout=layout,
+                                      max_nodes=max_nodes)
         out_file.write_text(html, encoding="utf-8")
         store.close()
         err.print(f"wrote {out_file}")
@@ -250,7 +261,7 @@ def recommend(org_id: str = typer.Argument(..., help="Organisation id (e.g. a PI
               as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Recommend partners for an organisation, with the reasons for each."""
     def action() -> None:
-        from ecosystem.partners import recommendations
+        from ecosystem.services.partners import recommendations
 
         store = _open()
         with _progress() as progress:
@@ -281,8 +292,8 @@ def export_network(fmt: str = typer.Option("graphml", "--format", help="graphml,
                    year_to: Optional[int] = typer.Option(None, "--year-to")) -> None:
     """Export the network for Gephi, VOSviewer, pandas or networkx (helix, urban-rural, region, cluster)."""
     def action() -> None:
-        from ecosystem.graph import network_filter
-        from ecosystem.insights import export
+        from ecosystem.domain.filters import network_filter
+        from ecosystem.services.insights import export
 
         store = _open()
         flt = network_filter(nuts=nuts, helix=helix, urban_rural=urban_rural, min_weight=min_weight,
@@ -304,8 +315,8 @@ def clusters(nuts: list[str] = typer.Option([], help="NUTS code of any level, or
              as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Communities of the collaboration graph (Leiden, fixed seed) with their helix and urban-rural mix."""
     def action() -> None:
-        from ecosystem.graph import network_filter
-        from ecosystem.insights import cluster_report
+        from ecosystem.domain.filters import network_filter
+        from ecosystem.services.insights import cluster_report
 
         store = _open()
         with _progress() as progress:

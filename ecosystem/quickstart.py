@@ -6,8 +6,9 @@ from pathlib import Path
 from typing import Any
 
 from ecosystem.config import Settings
-from ecosystem.errors import BadInputError, DownloadError
-from ecosystem.store.base import GraphStore, ImportBatch, ImportReport
+from ecosystem.domain.batch import ImportBatch, ImportReport
+from ecosystem.domain.errors import BadInputError, DownloadError
+from ecosystem.store.base import GraphStore
 
 # The official files, as their publishers name them. `--data-dir` takes local copies of the same files.
 OFFICIAL_REGIONS = [
@@ -34,7 +35,7 @@ def filter_countries(batch: ImportBatch, countries: set[str]) -> ImportBatch:
 
 def _classify_local(data_dir: Path) -> tuple[list[Path], list[Path], list[str]]:
     """Split a folder of local copies into regions files and CORDIS files, by content."""
-    from importers._files import iter_files
+    from importers.files import iter_files
     from importers.places import detect_places_file
     from importers.regions import detect_region_file
 

@@ -11,7 +11,7 @@ from urllib.parse import urlparse
 
 import httpx
 
-from ecosystem.errors import DownloadError
+from ecosystem.domain.errors import DownloadError
 
 RETRIES = 3
 TIMEOUT = httpx.Timeout(30.0, connect=10.0)
@@ -69,7 +69,7 @@ def download(url: str, cache_dir: Path, *, progress: Any = None, refresh: bool =
 
 def local_input(item: str | Path, cache_dir: Path, progress: Any = None) -> tuple[Path, str]:
     """A named input as a local path and the label errors use: a URL is downloaded (cached) first."""
-    from ecosystem.errors import BadInputError
+    from ecosystem.domain.errors import BadInputError
 
     if is_url(str(item)):
         return download(str(item), cache_dir, progress=progress), str(item)

@@ -15,13 +15,27 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
-from ecosystem.errors import BadInputError
-from ecosystem.helix import evidence_from_activity_type, split_activity_type
-from ecosystem.merge import merge_organisation, stronger_role
-from ecosystem.models import HelixAssignment, Location, Organisation, Participation, Project, Provenance
-from ecosystem.store.base import ImportBatch
-from importers._files import csv_rows, iter_files, decode_text, parse_number, read_bytes, zip_members
+from ecosystem.domain.batch import ImportBatch
+from ecosystem.domain.errors import BadInputError
+from ecosystem.domain.helix import evidence_from_activity_type, split_activity_type
+from ecosystem.domain.merge import merge_organisation, stronger_role
+from ecosystem.domain.models import (
+    HelixAssignment,
+    Location,
+    Organisation,
+    Participation,
+    Project,
+    Provenance,
+)
 from importers._http import local_input
+from importers.files import (
+    csv_rows,
+    decode_text,
+    iter_files,
+    parse_number,
+    read_bytes,
+    zip_members,
+)
 
 SOURCE = "cordis"
 LICENCE = "CC BY 4.0 (© European Union, CORDIS; Commission Decision 2011/833/EU)"

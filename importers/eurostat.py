@@ -11,15 +11,23 @@ import tempfile
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
-from ecosystem.errors import BadInputError
-from ecosystem.location import point_in_polygon, postcode_prefix_rows
-from ecosystem.models import URBN_TYPE_CODES, Provenance, Region, UrbanRural
-from ecosystem.store.base import ImportBatch
-from importers._files import iter_files, zip_members
+from ecosystem.domain.batch import ImportBatch
+from ecosystem.domain.errors import BadInputError
+from ecosystem.domain.location import point_in_polygon, postcode_prefix_rows
+from ecosystem.domain.models import URBN_TYPE_CODES, Provenance, Region, UrbanRural
 from importers._http import download, is_url
+from importers.files import iter_files, zip_members
 from importers.places import detect_places_file, read_places
-from importers.regions import (GISCO_LICENCE, detect_region_file, parse_converter, parse_geometry, parse_lau,
-                               parse_names, parse_postcodes, parse_typology)
+from importers.regions import (
+    GISCO_LICENCE,
+    detect_region_file,
+    parse_converter,
+    parse_geometry,
+    parse_lau,
+    parse_names,
+    parse_postcodes,
+    parse_typology,
+)
 
 SUFFIXES = (".csv", ".json", ".geojson", ".gz", ".tsv", ".zip")
 

@@ -16,12 +16,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ecosystem.errors import BadInputError
-from ecosystem.models import Helix
-
-# Field kinds: how a cell becomes a value (see importers.table for the converters).
-TEXT, COUNTRY, NUMBER, LAT, LON, COORDINATES, BOOL, DATE, YEAR, LIST = (
-    "text", "country", "number", "lat", "lon", "coordinates", "bool", "date", "year", "list")
+from ecosystem.domain.errors import BadInputError
+from ecosystem.domain.models import Helix
+from importers.cells import (
+    BOOL,
+    COORDINATES,
+    COUNTRY,
+    DATE,
+    LAT,
+    LIST,
+    LON,
+    NUMBER,
+    TEXT,
+    YEAR,
+    convert,
+)
 
 SOURCE_KEYS = ("name", "licence", "url", "delimiter", "encoding", "quote", "skip_lines", "null_values",
                "decimal", "on_bad_row", "sheet")
@@ -74,7 +83,7 @@ class FieldSpec:
 @dataclass(frozen=True)
 class HelixSpec:
     column: str | None = None
-    codes: str | None = None  # "cordis": CORDIS activity types through ecosystem.helix
+    codes: str | None = None  # "cordis": CORDIS activity types through ecosystem.domain.helix
     values: dict[str, Helix] = field(default_factory=dict)  # upper-cased raw value -> helix
     fixed: Helix | None = None
     confidence: float = 0.8
@@ -227,7 +236,6 @@ class _Loader:
                         section, key)
 
     def constant(self, value: Any, section: str, key: str, kind: str) -> Any:
-        from importers.table import convert  # the same converters as the cells
 
         if isinstance(value, bool):
             value = "true" if value else "false"

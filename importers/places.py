@@ -17,12 +17,12 @@ import zlib
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
-from ecosystem.errors import BadInputError
-from ecosystem.location import normalise_country
-from ecosystem.models import Place
-from ecosystem.store.base import ImportBatch
-from importers._files import decode_text, iter_files, zip_members
+from ecosystem.domain.batch import ImportBatch
+from ecosystem.domain.errors import BadInputError
+from ecosystem.domain.models import Place
+from ecosystem.domain.nuts import normalise_country
 from importers._http import local_input
+from importers.files import decode_text, iter_files, zip_members
 
 __all__ = ["LICENCE", "detect_places_file", "parse_places", "read_places"]
 

@@ -15,13 +15,20 @@ import re
 import zlib
 from collections import defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from ecosystem.errors import BadInputError
-from ecosystem.location import normalise_country, normalise_postcode
-from ecosystem.models import DEGURBA_CODES, URBN_TYPE_CODES, Municipality, Provenance, Region, UrbanRural
+from ecosystem.domain.errors import BadInputError
+from ecosystem.domain.location import NutsConversion, RegionShape, normalise_postcode
+from ecosystem.domain.models import (
+    DEGURBA_CODES,
+    URBN_TYPE_CODES,
+    Municipality,
+    Provenance,
+    Region,
+    UrbanRural,
+)
+from ecosystem.domain.nuts import normalise_country
 
 __all__ = [
     "DEFAULT_POSTCODE_VERSION", "GISCO_LICENCE", "JRC_LICENCE", "NutsConversion", "RegionShape",
@@ -40,30 +47,6 @@ _FILE_YEAR = re.compile(r"(?:^|[^0-9])((?:19|20)\d\d)(?![0-9])")
 _GEOJSON_SCAN = 64 << 20
 _EXPECTED = ("expected a NUTS typology, NUTS code list, NUTS GeoJSON, LAU DEGURBA, "
              "postcode-to-NUTS3 or NUTS converter file")
-
-
-@dataclass(frozen=True)
-class RegionShape:
-    """A NUTS region's boundary: a GeoJSON Polygon or MultiPolygon geometry (lon, lat; WGS84)."""
-
-    nuts_id: str
-    level: int
-    geometry: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class NutsConversion:
-    """Part of `from_code` (in `from_version`) that lies in `to_code` (in `to_version`).
-
-    `weight` is that part's share of `from_code`'s 2021 population (its area share where the region is
-    uninhabited), so a split region resolves to its largest part first.
-    """
-
-    from_version: str
-    from_code: str
-    to_version: str
-    to_code: str
-    weight: float
 
 
 # ------------------------------------------------------------------------------------------ reading

@@ -14,15 +14,22 @@ import re
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
-from ecosystem.errors import BadInputError
-from ecosystem.helix import decide_helix
-from ecosystem.location import normalise_country
-from ecosystem.models import (Evidence, Helix, HelixAssignment, Location, Organisation, OrganisationRelation,
-                              Provenance)
-from ecosystem.store.base import ImportBatch
-from ecosystem.text import fold
-from importers._files import iter_files, read_bytes, zip_members
+from ecosystem.domain.batch import ImportBatch
+from ecosystem.domain.errors import BadInputError
+from ecosystem.domain.helix import decide_helix
+from ecosystem.domain.models import (
+    Evidence,
+    Helix,
+    HelixAssignment,
+    Location,
+    Organisation,
+    OrganisationRelation,
+    Provenance,
+)
+from ecosystem.domain.nuts import normalise_country
+from ecosystem.domain.text import fold
 from importers._http import local_input
+from importers.files import iter_files, read_bytes, zip_members
 
 __all__ = ["LICENCE", "SOURCE", "evidence_from_types", "organisation_id", "read_ror", "ror_suffix"]
 

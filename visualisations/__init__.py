@@ -6,6 +6,8 @@ from visualisations.map import (
     cap_edges,
     cap_network,
     render_network_map,
+    render_network_payload,
 )
 
-__all__ = ["HELIX_COLOURS", "URBAN_RURAL_SHAPES", "cap_edges", "cap_network", "render_network_map"]
+__all__ = ["HELIX_COLOURS", "URBAN_RURAL_SHAPES", "cap_edges", "cap_network", "render_network_map",
+           "render_network_payload"]

@@ -511,3 +511,15 @@ def _legend_counts(
     for node in nodes:
         counts[node[key]] += 1
     return [{"key": k, "label": labels[k], "count": f"{counts[k]:,}", **extra(k)} for k in labels]
+
+
+def render_network_payload(payload: dict[str, Any], *, layout: str = "geo", title: str = "helixmap network",
+                           max_nodes: int = 1500) -> str:
+    """The map page for a network payload (`ecosystem.services.networks.network_payload`), saying when and
+    how it was capped."""
+    notice = None
+    if payload["truncated"]:
+        notice = (f"Showing the {len(payload['nodes']):,} strongest of {payload['total_nodes']:,} organisations "
+                  "(by weighted degree); filter by region, helix or urban-rural type to see the rest.")
+    return render_network_map(payload["nodes"], payload["edges"], layout=layout, title=title, notice=notice,
+                              max_nodes=max_nodes)

@@ -5,8 +5,10 @@ from __future__ import annotations
 from urllib.parse import urlparse
 
 from ecosystem.config import Settings
-from ecosystem.errors import StoreUnavailableError
-from ecosystem.store.base import GraphStore, ImportBatch, ImportReport, NetworkFilter
+from ecosystem.domain.batch import ImportBatch, ImportReport
+from ecosystem.domain.errors import StoreUnavailableError
+from ecosystem.domain.filters import NetworkFilter
+from ecosystem.store.base import GraphStore
 
 __all__ = ["GraphStore", "ImportBatch", "ImportReport", "NetworkFilter", "open_store"]
 

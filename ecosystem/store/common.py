@@ -2,26 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any, Iterable
 
-from ecosystem.models import Organisation, Region
-from ecosystem.text import fold
-
-COUNTRY_ALIASES = {"GR": "EL", "GB": "UK"}
-NUTS_PATTERN = re.compile(r"^[A-Z]{2}[A-Z0-9]{0,3}$")
-
-
-def nuts_prefix(code: str) -> str:
-    """A NUTS code of any level (or a country code), upper-cased, with ISO aliases mapped (GR -> EL)."""
-    code = code.strip().upper()
-    if code[:2] in COUNTRY_ALIASES:
-        code = COUNTRY_ALIASES[code[:2]] + code[2:]
-    return code
-
-
-def is_nuts_code(code: str) -> bool:
-    return bool(NUTS_PATTERN.match(nuts_prefix(code)))
+from ecosystem.domain.models import Organisation, Region
+from ecosystem.domain.text import fold
 
 
 def name_index_text(org: Organisation) -> str:

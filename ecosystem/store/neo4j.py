@@ -28,17 +28,43 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from ecosystem.bulk import paused_gc
-from ecosystem.entities import (canonical_organisation, fold_into_records, override_ids, overrides_from_json,
-                                overrides_to_json, resolve_and_plan, worth_resolving)
-from ecosystem.errors import NotSupportedError, QueryRejectedError, StoreUnavailableError
-from ecosystem.merge import merge_organisation, merge_project, stronger_role
-from ecosystem.models import Municipality, Organisation, Place, Project, Region
-from ecosystem.municipal import link_municipality
-from ecosystem.resolution import Overrides
-from ecosystem.store.base import HELIX_KEYS, URBAN_RURAL_KEYS, ImportBatch, ImportReport, NetworkFilter
-from ecosystem.store.common import (COUNTRY_ALIASES, fts_query, merge_regions, name_index_text, note_location,
-                                    nuts_prefix, unlocated_reason)
+from ecosystem.domain.batch import ImportBatch, ImportReport
+from ecosystem.domain.bulk import paused_gc
+from ecosystem.domain.errors import (
+    NotSupportedError,
+    QueryRejectedError,
+    StoreUnavailableError,
+)
+from ecosystem.domain.filters import NetworkFilter
+from ecosystem.domain.merge import merge_organisation, merge_project, stronger_role
+from ecosystem.domain.models import (
+    HELICES,
+    URBAN_RURAL,
+    Municipality,
+    Organisation,
+    Place,
+    Project,
+    Region,
+)
+from ecosystem.domain.municipalities import link_municipality
+from ecosystem.domain.nuts import COUNTRY_ALIASES, nuts_prefix
+from ecosystem.domain.resolution import Overrides
+from ecosystem.store.common import (
+    fts_query,
+    merge_regions,
+    name_index_text,
+    note_location,
+    unlocated_reason,
+)
+from ecosystem.store.entities import (
+    canonical_organisation,
+    fold_into_records,
+    override_ids,
+    overrides_from_json,
+    overrides_to_json,
+    resolve_and_plan,
+    worth_resolving,
+)
 
 # Rows per transaction, measured on the full H2020 table (2-core machine, Neo4j 5.26, 2g heap / 2g page cache;
 # `bench/import_neo4j.py --sweep` and the side experiments noted in its docstring). Relationship writes are
@@ -742,9 +768,14 @@ class Neo4jStore:
 
     # -- locations -------------------------------------------------------------------------------
     def _resolver(self, orgs: list[Organisation]) -> Any:
-        from ecosystem.location import LocationResolver, NutsVersions, normalise_postcode
-        from ecosystem.municipal import MunicipalityMatcher
-        from importers.regions import NutsConversion, RegionShape
+        from ecosystem.domain.location import (
+            LocationResolver,
+            NutsConversion,
+            NutsVersions,
+            RegionShape,
+            normalise_postcode,
+        )
+        from ecosystem.domain.municipalities import MunicipalityMatcher
 
         regions = [Region.model_validate_json(r["doc"]) for r in self._run(
             "MATCH (r:Region) WHERE r.doc IS NOT NULL RETURN r.doc AS doc", read=True)]
@@ -810,10 +841,10 @@ class Neo4jStore:
     # -- reading ---------------------------------------------------------------------------------
     def stats(self) -> dict[str, Any]:
         one = lambda q: self._run(q, read=True)[0]["n"]  # noqa: E731
-        helix = dict.fromkeys(HELIX_KEYS, 0)
+        helix = dict.fromkeys(HELICES, 0)
         for r in self._run("MATCH (o:Organisation) RETURN o.helix AS k, count(*) AS n", read=True):
             helix[r["k"]] = r["n"]
-        urban_rural = dict.fromkeys(URBAN_RURAL_KEYS, 0)
+        urban_rural = dict.fromkeys(URBAN_RURAL, 0)
         for r in self._run("MATCH (o:Organisation) RETURN o.urban_rural AS k, count(*) AS n", read=True):
             urban_rural[r["k"]] = r["n"]
         return {

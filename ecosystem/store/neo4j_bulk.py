@@ -48,9 +48,9 @@ import time
 from pathlib import Path
 from typing import Any, Iterable
 
-from ecosystem.errors import NotSupportedError
-from ecosystem.models import Organisation
-from ecosystem.store.base import ImportBatch, ImportReport
+from ecosystem.domain.batch import ImportBatch, ImportReport
+from ecosystem.domain.errors import NotSupportedError
+from ecosystem.domain.models import Organisation
 from ecosystem.store.neo4j import Neo4jStore
 
 MANIFEST = "import.json"

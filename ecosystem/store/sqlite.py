@@ -10,18 +10,39 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Iterator
 
-from ecosystem.bulk import paused_gc
-from ecosystem.entities import (canonical_organisation, fold_into_records, override_ids, overrides_from_json,
-                                overrides_to_json, resolve_and_plan)
-from ecosystem.errors import StoreUnavailableError
-from ecosystem.merge import merge_organisation, merge_project, stronger_role
-from ecosystem.municipal import link_municipality
-from ecosystem.resolution import Overrides
-from ecosystem.models import Municipality, Organisation, Place, Project, Region, SameAs
-from ecosystem.store.base import (HELIX_KEYS, URBAN_RURAL_KEYS, ImportBatch, ImportReport,
-                                  NetworkFilter)
-from ecosystem.store.common import (COUNTRY_ALIASES, fts_query, merge_regions, name_index_text, note_location,
-                                    nuts_prefix, unlocated_reason)
+from ecosystem.domain.batch import ImportBatch, ImportReport
+from ecosystem.domain.bulk import paused_gc
+from ecosystem.domain.errors import StoreUnavailableError
+from ecosystem.domain.filters import NetworkFilter
+from ecosystem.domain.merge import merge_organisation, merge_project, stronger_role
+from ecosystem.domain.models import (
+    HELICES,
+    URBAN_RURAL,
+    Municipality,
+    Organisation,
+    Place,
+    Project,
+    Region,
+    SameAs,
+)
+from ecosystem.domain.municipalities import link_municipality
+from ecosystem.domain.nuts import COUNTRY_ALIASES, nuts_prefix
+from ecosystem.domain.resolution import Overrides
+from ecosystem.store.common import (
+    fts_query,
+    merge_regions,
+    name_index_text,
+    note_location,
+    unlocated_reason,
+)
+from ecosystem.store.entities import (
+    canonical_organisation,
+    fold_into_records,
+    override_ids,
+    overrides_from_json,
+    overrides_to_json,
+    resolve_and_plan,
+)
 
 BATCH = 5000
 
@@ -400,9 +421,13 @@ class SQLiteStore:
 
     # -- locations -------------------------------------------------------------------------------
     def _resolver(self, conn: sqlite3.Connection) -> Any:
-        from ecosystem.location import LocationResolver, NutsVersions
-        from ecosystem.municipal import MunicipalityMatcher
-        from importers.regions import NutsConversion, RegionShape
+        from ecosystem.domain.location import (
+            LocationResolver,
+            NutsConversion,
+            NutsVersions,
+            RegionShape,
+        )
+        from ecosystem.domain.municipalities import MunicipalityMatcher
 
         regions = [Region.model_validate_json(d) for (d,) in conn.execute("SELECT doc FROM regions")]
         shapes = [RegionShape(nuts_id=n, level=lv, geometry=json.loads(g))
@@ -460,10 +485,10 @@ class SQLiteStore:
     def stats(self) -> dict[str, Any]:
         conn = self._conn()
         one = lambda sql: conn.execute(sql).fetchone()[0]  # noqa: E731
-        helix = dict.fromkeys(HELIX_KEYS, 0)
+        helix = dict.fromkeys(HELICES, 0)
         for key, n in conn.execute("SELECT helix, count(*) FROM organisations GROUP BY helix"):
             helix[key] = n
-        urban_rural = dict.fromkeys(URBAN_RURAL_KEYS, 0)
+        urban_rural = dict.fromkeys(URBAN_RURAL, 0)
         for key, n in conn.execute("SELECT urban_rural, count(*) FROM organisations GROUP BY urban_rural"):
             urban_rural[key] = n
         return {

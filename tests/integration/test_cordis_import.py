@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from ecosystem.errors import BadInputError
+from ecosystem.domain.errors import BadInputError
 from importers.cordis import read_cordis
 from tests.expected import counts_from_rows, csv_pairs, json_pairs
 

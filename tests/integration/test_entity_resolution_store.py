@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from ecosystem.resolution import Overrides
+from ecosystem.domain.resolution import Overrides
 from importers.cordis import read_cordis
 from importers.ror import read_ror
 from tests.expected import counts_from_rows, csv_pairs
@@ -79,7 +79,7 @@ def test_a_merged_organisation_keeps_its_projects_and_is_found_once(merged_store
         if checked == 15:
             break
     assert checked == 15
-    from ecosystem.partners import recommendations
+    from ecosystem.services.partners import recommendations
 
     pic = next(r for r in members if not r.startswith("ror:"))
     found = recommendations(merged_store, pic, k=3)  # asked by a merged record's id: the organisation answers

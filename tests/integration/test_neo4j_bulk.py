@@ -20,8 +20,8 @@ from typing import Any, Iterator
 
 import pytest
 
-from ecosystem.entities import overrides_to_json
-from ecosystem.resolution import Overrides
+from ecosystem.domain.resolution import Overrides
+from ecosystem.store.entities import overrides_to_json
 from tests.conftest import REPO, free_port, require
 
 pytestmark = pytest.mark.neo4j

@@ -7,7 +7,12 @@ import itertools
 from collections import defaultdict
 from pathlib import Path
 
-from ecosystem.graph import build_collaboration_graph, collaboration_graph, network_filter, network_payload
+from ecosystem.domain.filters import network_filter
+from ecosystem.services.networks import (
+    build_collaboration_graph,
+    collaboration_graph,
+    network_payload,
+)
 from importers.cordis import read_cordis
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from ecosystem.errors import BadInputError
+from ecosystem.domain.errors import BadInputError
 from importers.table import read_table
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "registers.md"

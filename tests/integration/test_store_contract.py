@@ -143,7 +143,8 @@ def test_profiles_projects_and_partners_are_identical(both) -> None:  # type: ig
 @pytest.mark.parametrize("filters", [{}, {"nuts": ["DE"]}, {"helix": ["industry"], "min_weight": 2},
                                      {"urban_rural": ["rural", "intermediate"]}, {"year_from": 2016, "year_to": 2017}])
 def test_networks_are_identical(both, filters) -> None:  # type: ignore[no-untyped-def]
-    from ecosystem.graph import build_collaboration_graph, network_filter
+    from ecosystem.domain.filters import network_filter
+    from ecosystem.services.networks import build_collaboration_graph
 
     flt = network_filter(**filters)
     a = build_collaboration_graph(both["sqlite"], flt)
@@ -158,6 +159,6 @@ def test_networks_are_identical(both, filters) -> None:  # type: ignore[no-untyp
 
 @pytest.mark.parametrize("nuts", ["DK0", "ITC11", "FR", "EL30"])
 def test_region_profiles_are_identical(both, nuts: str) -> None:  # type: ignore[no-untyped-def]
-    from ecosystem.regions import region_profile
+    from ecosystem.services.regions import region_profile
 
     assert region_profile(both["neo4j"], nuts) == region_profile(both["sqlite"], nuts)

@@ -10,7 +10,7 @@ from typing import Any
 import networkx as nx
 import pytest
 
-from ecosystem.clusters import (
+from ecosystem.analysis.clusters import (
     adjusted_rand_index,
     cluster_stability,
     detect_clusters,
@@ -111,8 +111,8 @@ def test_cluster_summary_gives_helix_mix_missing_helices_regions_and_links() -> 
 @pytest.fixture(scope="module")
 def sample(regions_db: Path, data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[nx.Graph, list[Any]]:
     """The collaboration graph and participations of the CORDIS organisation sample, with regions."""
-    from ecosystem.graph import build_collaboration_graph
-    from ecosystem.store.base import NetworkFilter
+    from ecosystem.domain.filters import NetworkFilter
+    from ecosystem.services.networks import build_collaboration_graph
     from ecosystem.store.sqlite import SQLiteStore
     from importers.cordis import read_cordis
 
@@ -130,7 +130,7 @@ def sample(regions_db: Path, data_dir: Path, tmp_path_factory: pytest.TempPathFa
 
 def test_sample_graph_clusters_are_reproducible_and_summarise_every_organisation(
         sample: tuple[nx.Graph, list[Any]]) -> None:
-    from ecosystem.export import export_graph
+    from ecosystem.analysis.export import export_graph
 
     graph, _ = sample
     first, second = detect_clusters(graph), detect_clusters(graph)
@@ -143,8 +143,8 @@ def test_sample_graph_clusters_are_reproducible_and_summarise_every_organisation
 
 
 def test_sample_region_analytics_see_urban_rural_links_and_synergy(sample: tuple[nx.Graph, list[Any]]) -> None:
-    from ecosystem.metrics import brokerage, brokerage_all
-    from ecosystem.region_analytics import region_analytics, region_nodes
+    from ecosystem.analysis.metrics import brokerage, brokerage_all
+    from ecosystem.analysis.regions import region_analytics, region_nodes
 
     graph, participations = sample
     germany = region_nodes(graph, "DE")

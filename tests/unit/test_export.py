@@ -11,8 +11,8 @@ from typing import Any
 import networkx as nx
 import pytest
 
-from ecosystem.errors import BadInputError
-from ecosystem.export import EXPORT_FORMATS, export_graph
+from ecosystem.analysis.export import EXPORT_FORMATS, export_graph
+from ecosystem.domain.errors import BadInputError
 
 HOSTILE = 'Fondation "<Santé> & Co" \x07'
 

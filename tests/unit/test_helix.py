@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from ecosystem.helix import OVERRIDE_SOURCE, decide_helix, evidence_from_activity_type, merge_evidence
-from ecosystem.models import Evidence, Helix
+from ecosystem.domain.helix import (
+    OVERRIDE_SOURCE,
+    decide_helix,
+    evidence_from_activity_type,
+    merge_evidence,
+)
+from ecosystem.domain.models import Evidence, Helix
 
 
 @pytest.mark.parametrize("code,helix", [("HES", Helix.ACADEMIA), ("REC", Helix.ACADEMIA), ("PRC", Helix.INDUSTRY),

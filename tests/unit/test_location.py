@@ -1,4 +1,4 @@
-"""`ecosystem.location`: postcodes, point in polygon, NUTS versions and the location resolver, on the real data."""
+"""`ecosystem.domain.location`: postcodes, point in polygon, NUTS versions and the location resolver, on the real data."""
 
 from __future__ import annotations
 
@@ -11,11 +11,25 @@ from typing import Any
 
 import pytest
 
-from ecosystem.location import (LocationResolver, NutsVersions, ShapeIndex, normalise_country, normalise_postcode,
-                                point_in_polygon, postcode_lookup_from_rows, postcode_prefix_rows)
-from ecosystem.models import Degurba, Location, Region, UrbanRural
-from importers.regions import (RegionShape, parse_converter, parse_geometry, parse_lau, parse_postcodes,
-                               parse_typology)
+from ecosystem.domain.location import (
+    LocationResolver,
+    NutsVersions,
+    RegionShape,
+    ShapeIndex,
+    normalise_postcode,
+    point_in_polygon,
+    postcode_lookup_from_rows,
+    postcode_prefix_rows,
+)
+from ecosystem.domain.models import Degurba, Location, Region, UrbanRural
+from ecosystem.domain.nuts import normalise_country
+from importers.regions import (
+    parse_converter,
+    parse_geometry,
+    parse_lau,
+    parse_postcodes,
+    parse_typology,
+)
 
 # ------------------------------------------------------------------------------------------ fixtures
 
@@ -218,7 +232,7 @@ def test_nuts1_and_nuts2_codes_convert_through_the_regions_under_them(conversion
 
 
 def test_a_version_converted_one_way_only_is_read_backwards() -> None:
-    from importers.regions import NutsConversion
+    from ecosystem.domain.location import NutsConversion
 
     versions = NutsVersions([NutsConversion("2021", "XX111", "2024", "XX121", 1.0),
                              NutsConversion("2021", "XX112", "2024", "XX121", 1.0)])

@@ -9,7 +9,7 @@ import networkx as nx
 import pytest
 from scipy.stats import spearmanr
 
-from ecosystem.metrics import (
+from ecosystem.analysis.metrics import (
     BrokerageRoles,
     betweenness,
     brokerage,
@@ -18,8 +18,13 @@ from ecosystem.metrics import (
     organisation_metrics,
     top_brokers,
 )
-from ecosystem.region_analytics import ei_index, helix_diversity, region_synergy, top_bridges
-from ecosystem.synergy import synergy
+from ecosystem.analysis.regions import (
+    ei_index,
+    helix_diversity,
+    region_synergy,
+    top_bridges,
+)
+from ecosystem.analysis.synergy import synergy
 
 
 def org_graph(nodes: dict[str, tuple[str, str]], edges: list[tuple[str, str, int]]) -> nx.Graph:

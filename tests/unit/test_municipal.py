@@ -4,8 +4,19 @@ from __future__ import annotations
 
 import pytest
 
-from ecosystem.models import Evidence, Helix, HelixAssignment, Location, Municipality, Organisation
-from ecosystem.municipal import MunicipalityMatcher, link_municipality, municipality_name_in
+from ecosystem.domain.models import (
+    Evidence,
+    Helix,
+    HelixAssignment,
+    Location,
+    Municipality,
+    Organisation,
+)
+from ecosystem.domain.municipalities import (
+    MunicipalityMatcher,
+    link_municipality,
+    municipality_name_in,
+)
 
 
 @pytest.mark.parametrize("name,expected", [

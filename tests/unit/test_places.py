@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from ecosystem.errors import BadInputError
-from ecosystem.geocode import PlaceIndex, city_keys
-from ecosystem.location import ShapeIndex
-from ecosystem.models import Place
+from ecosystem.domain.errors import BadInputError
+from ecosystem.domain.location import ShapeIndex
+from ecosystem.domain.models import Place
+from ecosystem.domain.places import PlaceIndex, city_keys
 from importers.places import detect_places_file, read_places
 from importers.regions import parse_geometry
 

@@ -1,4 +1,4 @@
-"""Partner recommendations (ecosystem.recommend): candidates, reasons, filters, favour option, newcomers."""
+"""Partner recommendations (ecosystem.analysis.recommend): candidates, reasons, filters, favour option, newcomers."""
 
 from __future__ import annotations
 
@@ -11,10 +11,22 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ecosystem.errors import BadInputError, NotFoundError
-from ecosystem.recommend import (
-    CIVIL_BOOST, DEFAULT_WEIGHTS, FEATURES, RURAL_BOOST, OrgInfo, ProjectInfo, RecommenderIndex, Weights, recommend, recommend_for_newcomer,
-    score_candidates, top_positions, training_slice)
+from ecosystem.analysis.recommend import (
+    CIVIL_BOOST,
+    DEFAULT_WEIGHTS,
+    FEATURES,
+    RURAL_BOOST,
+    OrgInfo,
+    ProjectInfo,
+    RecommenderIndex,
+    Weights,
+    recommend,
+    recommend_for_newcomer,
+    score_candidates,
+    top_positions,
+    training_slice,
+)
+from ecosystem.domain.errors import BadInputError, NotFoundError
 
 REPO = Path(__file__).resolve().parents[2]
 FULL_TABLE = REPO / ".." / "shared" / "data" / "cordis" / "h2020_participations_full.csv.gz"
@@ -286,7 +298,7 @@ def test_on_a_slice_of_the_real_table_recommendations_are_explained_non_partners
 
 
 def test_favoured_first_keeps_every_second_place_for_favoured_candidates() -> None:
-    from ecosystem.recommend import _favoured_first
+    from ecosystem.analysis.recommend import _favoured_first
 
     score = np.array([0.9, 0.8, 0.7, 0.6, 0.05, 0.04, 0.5, 0.03])
     boosts = np.array([1.0, 1.0, 1.0, 1.0, 1.5, 2.25, 1.0, 1.5])

@@ -9,11 +9,20 @@ from pathlib import Path
 
 import pytest
 
-from ecosystem.errors import BadInputError
-from ecosystem.models import Degurba, UrbanRural
-from importers.regions import (GISCO_LICENCE, NutsConversion, RegionShape, detect_region_file, parse_converter,
-                               parse_geometry, parse_lau, parse_names, parse_postcodes, parse_typology,
-                               postcode_file_version)
+from ecosystem.domain.errors import BadInputError
+from ecosystem.domain.location import NutsConversion, RegionShape
+from ecosystem.domain.models import Degurba, UrbanRural
+from importers.regions import (
+    GISCO_LICENCE,
+    detect_region_file,
+    parse_converter,
+    parse_geometry,
+    parse_lau,
+    parse_names,
+    parse_postcodes,
+    parse_typology,
+    postcode_file_version,
+)
 
 TYPOLOGY_HEADER = "NUTS_ID,LEVL_CODE,CNTR_CODE,NAME_LATN,NUTS_NAME,URBN_TYPE,MOUNT_TYPE,COAST_TYPE,label_lon,label_lat"
 LAU_HEADER = ("code_2016,lau_code,lau_name_national,lau_name_latin,name_change_last_year,population,"

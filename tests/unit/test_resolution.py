@@ -8,10 +8,17 @@ from pathlib import Path
 
 import pytest
 
-from ecosystem.errors import BadInputError
-from ecosystem.models import Municipality
-from ecosystem.resolution import (EntityRecord, Overrides, load_overrides, normalise_name, record_from_municipality,
-                                  record_from_organisation, resolve_entities)
+from ecosystem.domain.errors import BadInputError
+from ecosystem.domain.models import Municipality
+from ecosystem.domain.resolution import (
+    EntityRecord,
+    Overrides,
+    load_overrides,
+    normalise_name,
+    record_from_municipality,
+    record_from_organisation,
+    resolve_entities,
+)
 from importers.cordis import read_cordis
 from importers.ror import read_ror
 

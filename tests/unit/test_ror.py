@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from ecosystem.errors import BadInputError
-from ecosystem.models import Helix, Organisation
-from ecosystem.store.base import ImportBatch
+from ecosystem.domain.batch import ImportBatch
+from ecosystem.domain.errors import BadInputError
+from ecosystem.domain.models import Helix, Organisation
 from importers.ror import evidence_from_types, read_ror, ror_suffix
 
 SAMPLE = "ror/ror_v2_europe_sample.json.gz"

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from ecosystem.synergy import entropy_bits, project_helix_sets, synergy
+from ecosystem.analysis.synergy import entropy_bits, project_helix_sets, synergy
 
 LOG2_3 = math.log2(3)
 

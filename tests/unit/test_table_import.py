@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from ecosystem.errors import BadInputError
-from ecosystem.models import Helix
+from ecosystem.domain.errors import BadInputError
+from ecosystem.domain.models import Helix
 from importers.mapping import load_mapping
 from importers.table import parse_number, read_table
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
-from ecosystem.errors import BadInputError
+from ecosystem.domain.errors import BadInputError
 from importers.table import read_table
 
 MAPPING = '''

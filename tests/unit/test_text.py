@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from ecosystem.text import fold
+from ecosystem.domain.text import fold
 
 PLAIN = re.compile(r"[a-z0-9]+( [a-z0-9]+)*")
 

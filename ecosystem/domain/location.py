@@ -12,35 +12,46 @@ import math
 import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import Any
 
-from ecosystem.models import Degurba, Location, Municipality, Region, UrbanRural
-from ecosystem.text import fold
-
-if TYPE_CHECKING:
-    from importers.regions import NutsConversion, RegionShape
+from ecosystem.domain.models import Degurba, Location, Municipality, Region, UrbanRural
+from ecosystem.domain.nuts import COUNTRY_ALIASES, normalise_country
+from ecosystem.domain.places import CITY_ALIASES, PlaceIndex
+from ecosystem.domain.text import fold
 
 __all__ = [
-    "CITY_ALIASES", "COUNTRY_ALIASES", "POSTCODE_DIGITS", "LocationResolver", "NutsVersions", "PostcodeLookup",
-    "ShapeIndex", "normalise_country", "normalise_postcode", "point_in_polygon", "postcode_lookup_from_rows",
+    "POSTCODE_DIGITS", "LocationResolver", "NutsConversion", "NutsVersions", "PostcodeLookup", "RegionShape",
+    "ShapeIndex", "normalise_postcode", "point_in_polygon", "postcode_lookup_from_rows",
     "postcode_prefix_rows",
 ]
 
 PostcodeLookup = Callable[[str, str], "tuple[str, str] | None"]
 
-# ---------------------------------------------------------------------------------------------- countries
+# ---------------------------------------------------------------------------------------------- records
 
-COUNTRY_ALIASES = {"GR": "EL", "GB": "UK"}
+@dataclass(frozen=True)
+class RegionShape:
+    """A NUTS region's boundary: a GeoJSON Polygon or MultiPolygon geometry (lon, lat; WGS84)."""
+
+    nuts_id: str
+    level: int
+    geometry: dict[str, Any]
 
 
-def normalise_country(raw: str | None) -> str | None:
-    """Eurostat country code (EL for Greece, UK) from an ISO or Eurostat code; first of `"FI;FI"`."""
-    if not raw:
-        return None
-    code = str(raw).strip().upper().split(";")[0].strip()
-    if not code:
-        return None
-    return COUNTRY_ALIASES.get(code, code)
+@dataclass(frozen=True)
+class NutsConversion:
+    """Part of `from_code` (in `from_version`) that lies in `to_code` (in `to_version`).
+
+    `weight` is that part's share of `from_code`'s 2021 population (its area share where the region is
+    uninhabited), so a split region resolves to its largest part first.
+    """
+
+    from_version: str
+    from_code: str
+    to_version: str
+    to_code: str
+    weight: float
 
 
 # ---------------------------------------------------------------------------------------------- postcodes
@@ -416,28 +427,6 @@ _SPLIT = re.compile(r"\s*(?:,|/|\(| - )\s*")
 _SAINT = re.compile(r"\bste?\b")
 _UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue"})
 
-# English or local names that sources use for a municipality named otherwise in the LAU table
-# (folded source name -> folded LAU name), per country.
-CITY_ALIASES: dict[str, dict[str, str]] = {
-    "AT": {"vienna": "wien"},
-    "BE": {"brussels": "bruxelles", "antwerp": "antwerpen", "ghent": "gent", "louvain la neuve":
-           "ottignies louvain la neuve"},
-    "BG": {"sofia": "stolichna", "sofiya": "stolichna"},
-    "CZ": {"prague": "praha"},
-    "DE": {"munich": "munchen", "cologne": "koln", "nuremberg": "nurnberg"},
-    "DK": {"copenhagen": "kobenhavn"},
-    "EL": {"athina": "athens", "athinai": "athens", "piraeus": "pireas", "peiraias": "pireas",
-           "peiraeus": "pireas", "heraklion": "iraklio", "irakleio": "iraklio", "iraklion": "iraklio",
-           "patras": "patra", "marousi": "amaroussio", "maroussi": "amaroussio", "amarousio": "amaroussio",
-           "agia paraskevi": "aghia paraskevi", "thessaloniki": "thessaloniki"},
-    "IT": {"rome": "roma", "milan": "milano", "turin": "torino", "naples": "napoli", "florence": "firenze",
-           "venice": "venezia", "genoa": "genova", "padua": "padova"},
-    "NL": {"the hague": "s gravenhage", "den haag": "s gravenhage", "hague": "s gravenhage"},
-    "PL": {"warsaw": "warszawa", "cracow": "krakow"},
-    "RO": {"bucharest": "bucuresti"},
-    "SE": {"gothenburg": "goteborg"},
-    "ES": {"seville": "sevilla", "saragossa": "zaragoza"},
-}
 
 
 def _lau_keys(*names: str | None) -> set[str]:
@@ -519,7 +508,6 @@ class LocationResolver:
         place_list = list(places)
         self.places: Any = None
         if place_list:
-            from ecosystem.geocode import PlaceIndex  # geocode imports this module
 
             self.places = PlaceIndex(place_list, region_of=self.shapes.lookup)
         self._postcode_lookup = postcode_lookup

@@ -8,8 +8,8 @@ with itself changes nothing.
 
 from __future__ import annotations
 
-from ecosystem.helix import decide_helix, merge_evidence
-from ecosystem.models import Location, Organisation, Project, Provenance
+from ecosystem.domain.helix import decide_helix, merge_evidence
+from ecosystem.domain.models import Location, Organisation, Project, Provenance
 
 ROLE_RANK = {"coordinator": 5, "participant": 4, "partner": 3, "beneficiary": 3,
              "thirdparty": 2, "internationalpartner": 1, "associatedpartner": 1}

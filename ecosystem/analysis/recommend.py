@@ -39,12 +39,9 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.special import expit
 
-from ecosystem.errors import BadInputError, NotFoundError
-from ecosystem.store.common import COUNTRY_ALIASES, is_nuts_code, nuts_prefix
-
-HELICES = ("academia", "industry", "government", "civil_society", "unknown")
-URBAN_RURAL = ("urban", "intermediate", "rural", "unknown")
-FOUR_HELICES = HELICES[:4]
+from ecosystem.domain.errors import BadInputError, NotFoundError
+from ecosystem.domain.models import FOUR_HELICES, HELICES, URBAN_RURAL
+from ecosystem.domain.nuts import COUNTRY_ALIASES, is_nuts_code, nuts_prefix
 
 ACTIVITY_WINDOW = 3  # years before the reference year that count as "recent"
 RECENT_DECAY = 0.5  # weight of a shared project per year of age in the recency-weighted graph

@@ -13,11 +13,34 @@ import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 
-from ecosystem.location import CITY_ALIASES, normalise_country
-from ecosystem.models import Place
-from ecosystem.text import fold
+from ecosystem.domain.models import Place
+from ecosystem.domain.nuts import normalise_country
+from ecosystem.domain.text import fold
 
-__all__ = ["PlaceIndex", "RegionOf", "city_keys"]
+__all__ = ["CITY_ALIASES", "PlaceIndex", "RegionOf", "city_keys"]
+
+# English or local names that sources use for a municipality named otherwise in the LAU table
+# (folded source name -> folded LAU name), per country.
+CITY_ALIASES: dict[str, dict[str, str]] = {
+    "AT": {"vienna": "wien"},
+    "BE": {"brussels": "bruxelles", "antwerp": "antwerpen", "ghent": "gent", "louvain la neuve":
+           "ottignies louvain la neuve"},
+    "BG": {"sofia": "stolichna", "sofiya": "stolichna"},
+    "CZ": {"prague": "praha"},
+    "DE": {"munich": "munchen", "cologne": "koln", "nuremberg": "nurnberg"},
+    "DK": {"copenhagen": "kobenhavn"},
+    "EL": {"athina": "athens", "athinai": "athens", "piraeus": "pireas", "peiraias": "pireas",
+           "peiraeus": "pireas", "heraklion": "iraklio", "irakleio": "iraklio", "iraklion": "iraklio",
+           "patras": "patra", "marousi": "amaroussio", "maroussi": "amaroussio", "amarousio": "amaroussio",
+           "agia paraskevi": "aghia paraskevi", "thessaloniki": "thessaloniki"},
+    "IT": {"rome": "roma", "milan": "milano", "turin": "torino", "naples": "napoli", "florence": "firenze",
+           "venice": "venezia", "genoa": "genova", "padua": "padova"},
+    "NL": {"the hague": "s gravenhage", "den haag": "s gravenhage", "hague": "s gravenhage"},
+    "PL": {"warsaw": "warszawa", "cracow": "krakow"},
+    "RO": {"bucharest": "bucuresti"},
+    "SE": {"gothenburg": "goteborg"},
+    "ES": {"seville": "sevilla", "saragossa": "zaragoza"},
+}
 
 RegionOf = Callable[[float, float], "str | None"]  # (lon, lat) -> NUTS3 code, e.g. ShapeIndex.lookup
 

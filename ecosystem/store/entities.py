@@ -1,6 +1,6 @@
 """Entity resolution applied to a store: one organisation node per real organisation.
 
-`ecosystem.resolution` decides which source records are one organisation; this module turns its answer into
+`ecosystem.domain.resolution` decides which source records are one organisation; this module turns its answer into
 what a store keeps, the same way for every store:
 
 - every source record stays as it was imported (a record of a group is kept beside the group's node, a record
@@ -19,15 +19,21 @@ what a store keeps, the same way for every store:
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from itertools import combinations
+from pathlib import Path
 from typing import Callable, Iterable, Mapping
 
-from ecosystem.merge import merge_organisation
-from ecosystem.models import Organisation, SameAs
-from ecosystem.store.base import ImportReport
-from ecosystem.resolution import (EntityRecord, Overrides, Resolution, record_from_organisation,
-                                  resolve_entities, write_review)
+from ecosystem.domain.batch import ImportReport
+from ecosystem.domain.merge import merge_organisation
+from ecosystem.domain.models import Organisation, SameAs
+from ecosystem.domain.resolution import (
+    EntityRecord,
+    Overrides,
+    Resolution,
+    record_from_organisation,
+    resolve_entities,
+    write_review,
+)
 
 __all__ = ["Plan", "canonical_organisation", "fold_into_records", "override_ids", "overrides_from_json",
            "overrides_to_json", "plan", "resolve_and_plan", "resolve_store_records", "worth_resolving"]

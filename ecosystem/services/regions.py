@@ -5,17 +5,10 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from ecosystem.errors import NotFoundError
-from ecosystem.graph import HELICES, URBAN_RURAL, collaboration_graph
-from ecosystem.store.common import nuts_prefix
-
-
-def in_region(node: dict[str, Any], code: str) -> bool:
-    """True when an organisation lies in a NUTS region of any level (or a country)."""
-    nuts3 = node.get("nuts3") or ""
-    if len(code) == 2:
-        return node.get("country") == code or nuts3.startswith(code)
-    return nuts3.startswith(code)
+from ecosystem.domain.errors import NotFoundError
+from ecosystem.domain.models import HELICES, URBAN_RURAL
+from ecosystem.domain.nuts import in_region, nuts_prefix
+from ecosystem.services.networks import collaboration_graph
 
 
 def region_profile(store: Any, nuts: str) -> dict[str, Any]:
@@ -90,7 +83,7 @@ def municipal_participation(store: Any) -> list[dict[str, Any]]:
 
 def _analytics(store: Any, graph: Any, inside: set[str]) -> dict[str, Any]:
     """Helix diversity, E-I indices, top bridges (brokerage) and the helix synergy of the region's projects."""
-    from ecosystem.region_analytics import region_analytics
+    from ecosystem.analysis.regions import region_analytics
 
     return region_analytics(graph, inside, participations_of(store))
 

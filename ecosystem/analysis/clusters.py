@@ -19,13 +19,13 @@ import igraph as ig
 import networkx as nx
 import numpy as np
 
-from ecosystem.graph import HELICES, URBAN_RURAL
-from ecosystem.metrics import igraph_view
+from ecosystem.analysis.metrics import igraph_view
+from ecosystem.domain.models import FOUR_HELICES, HELICES, URBAN_RURAL
 
 CLUSTER_SEED = 1
 LEIDEN_ITERATIONS = 2
 STABILITY_SEEDS = (1, 2, 3, 4, 5)
-KNOWN_HELICES = tuple(h for h in HELICES if h != "unknown")
+KNOWN_HELICES = FOUR_HELICES
 
 _rng_lock = threading.Lock()  # igraph's RNG is process-wide
 

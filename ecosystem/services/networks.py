@@ -8,44 +8,15 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from typing import Any, Iterable
+from typing import Any
 
 import networkx as nx
 
-from ecosystem.errors import BadInputError
-from ecosystem.store.base import NetworkFilter
-from ecosystem.store.common import is_nuts_code, nuts_prefix
-
-HELICES = ("academia", "industry", "government", "civil_society", "unknown")
-URBAN_RURAL = ("urban", "intermediate", "rural", "unknown")
+from ecosystem.domain.filters import NetworkFilter
 
 _cache: OrderedDict[tuple[str, str, NetworkFilter], nx.Graph] = OrderedDict()
 _cache_lock = threading.Lock()
 CACHE_SIZE = 8
-
-
-def network_filter(*, nuts: Iterable[str] = (), helix: Iterable[str] = (), urban_rural: Iterable[str] = (),
-                   country: Iterable[str] = (), year_from: int | None = None, year_to: int | None = None,
-                   min_weight: int = 1) -> NetworkFilter:
-    """A validated filter; bad values are bad input naming the field."""
-    codes = []
-    for code in nuts:
-        if not is_nuts_code(code):
-            raise BadInputError(f"not a NUTS or country code: {code!r}", field="nuts")
-        codes.append(nuts_prefix(code))
-    for value in helix:
-        if value not in HELICES:
-            raise BadInputError(f"unknown helix {value!r} (one of {', '.join(HELICES)})", field="helix")
-    for value in urban_rural:
-        if value not in URBAN_RURAL:
-            raise BadInputError(f"unknown urban-rural type {value!r} (one of {', '.join(URBAN_RURAL)})",
-                                field="urban_rural")
-    if min_weight < 1:
-        raise BadInputError("min_weight must be at least 1", field="min_weight")
-    return NetworkFilter(nuts=tuple(sorted(set(codes))), helix=tuple(sorted(set(helix))),
-                         urban_rural=tuple(sorted(set(urban_rural))),
-                         country=tuple(sorted({nuts_prefix(c) for c in country})),
-                         year_from=year_from, year_to=year_to, min_weight=min_weight)
 
 
 def collaboration_graph(store: Any, flt: NetworkFilter | None = None) -> nx.Graph:
@@ -99,17 +70,3 @@ def network_payload(store: Any, flt: NetworkFilter, limit: int) -> dict[str, Any
     edges.sort(key=lambda e: (-e["weight"], e["source"], e["target"]))
     return {"nodes": nodes, "edges": edges, "truncated": total_nodes > len(keep),
             "total_nodes": total_nodes, "total_edges": total_edges, "limit": limit}
-
-
-def render_map(store: Any, flt: NetworkFilter, *, layout: str = "geo", max_nodes: int = 1500,
-               title: str = "helixmap network") -> str:
-    """The interactive map page for a filter (offline, capped at `max_nodes`)."""
-    from visualisations import render_network_map
-
-    payload = network_payload(store, flt, limit=max_nodes)
-    notice = None
-    if payload["truncated"]:
-        notice = (f"Showing the {len(payload['nodes']):,} strongest of {payload['total_nodes']:,} organisations "
-                  "(by weighted degree); filter by region, helix or urban-rural type to see the rest.")
-    return render_network_map(payload["nodes"], payload["edges"], layout=layout, title=title, notice=notice,
-                              max_nodes=max_nodes)

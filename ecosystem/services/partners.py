@@ -5,9 +5,14 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from ecosystem.errors import BadInputError, NotFoundError
-from ecosystem.recommend import OrgInfo, ProjectInfo, RecommenderIndex, recommend
-from ecosystem.store.base import NetworkFilter
+from ecosystem.analysis.recommend import (
+    OrgInfo,
+    ProjectInfo,
+    RecommenderIndex,
+    recommend,
+)
+from ecosystem.domain.errors import BadInputError, NotFoundError
+from ecosystem.domain.filters import NetworkFilter
 
 _cache: dict[str, tuple[str, RecommenderIndex]] = {}
 _lock = threading.Lock()

@@ -15,8 +15,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Iterable
 
-from ecosystem.models import Evidence, Helix, Municipality, Organisation
-from ecosystem.text import fold
+from ecosystem.domain.models import Evidence, Helix, Municipality, Organisation
+from ecosystem.domain.text import fold
 
 # Folded forms (lower case, no accents, punctuation as spaces).
 _PREFIXES = (
@@ -149,7 +149,7 @@ def link_municipality(org: Organisation, matcher: MunicipalityMatcher) -> Organi
         tags.append("municipal government")
         evidence.append(Evidence(source="helixmap-municipal", field="name", value=found.note,
                                  helix=Helix.GOVERNMENT, confidence=0.9))
-    from ecosystem.helix import decide_helix, merge_evidence
+    from ecosystem.domain.helix import decide_helix, merge_evidence
 
     evidence = merge_evidence([], evidence)  # the canonical order, as every merge writes it
     if identifiers == org.identifiers and tags == org.tags and evidence == org.helix.evidence:

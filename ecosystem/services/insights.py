@@ -6,10 +6,10 @@ import threading
 from collections import OrderedDict
 from typing import Any
 
-from ecosystem.clusters import Clustering, detect_clusters, summarise_clusters
-from ecosystem.errors import BadInputError, NotFoundError
-from ecosystem.graph import collaboration_graph
-from ecosystem.store.base import NetworkFilter
+from ecosystem.analysis.clusters import Clustering, detect_clusters, summarise_clusters
+from ecosystem.domain.errors import BadInputError, NotFoundError
+from ecosystem.domain.filters import NetworkFilter
+from ecosystem.services.networks import collaboration_graph
 
 EXPORT_FORMATS = {"graphml": ("application/graphml+xml", "graphml"), "gexf": ("application/gexf+xml", "gexf"),
                   "csv": ("application/zip", "zip"), "json": ("application/json", "json"),
@@ -45,7 +45,7 @@ def cluster_report(store: Any, flt: NetworkFilter, *, top: int = 10, min_size: i
 
 def organisation_metrics(store: Any, org_id: str) -> dict[str, Any]:
     """Degree, partners by helix and urban-rural type, crossing shares, betweenness and brokerage roles."""
-    from ecosystem.metrics import organisation_analytics
+    from ecosystem.analysis.metrics import organisation_analytics
 
     graph = collaboration_graph(store)
     if org_id not in graph:
@@ -57,7 +57,7 @@ def organisation_metrics(store: Any, org_id: str) -> dict[str, Any]:
 
 def export(store: Any, flt: NetworkFilter, fmt: str) -> tuple[bytes, str, str]:
     """The filtered network in a researcher's format: (content, media type, file suffix)."""
-    from ecosystem.export import export_graph
+    from ecosystem.analysis.export import export_graph
 
     if fmt not in EXPORT_FORMATS:
         raise BadInputError(f"unknown export format {fmt!r} (one of {', '.join(EXPORT_FORMATS)})", field="format")

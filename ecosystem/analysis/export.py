@@ -21,9 +21,9 @@ from xml.sax.saxutils import escape, quoteattr
 
 import networkx as nx
 
-from ecosystem.clusters import Clustering
-from ecosystem.errors import BadInputError
-from ecosystem.metrics import paused_gc
+from ecosystem.analysis.clusters import Clustering
+from ecosystem.analysis.metrics import paused_gc
+from ecosystem.domain.errors import BadInputError
 
 NODE_FIELDS: dict[str, type] = {
     "label": str, "helix": str, "urban_rural": str, "region": str, "region_name": str, "country": str,

@@ -9,7 +9,7 @@ import zipfile
 from pathlib import Path
 from typing import Iterator
 
-from ecosystem.errors import BadInputError
+from ecosystem.domain.errors import BadInputError
 
 csv.field_size_limit(1 << 26)
 

@@ -32,10 +32,11 @@ from typing import Any
 
 from rapidfuzz import fuzz
 
-from ecosystem.errors import BadInputError
-from ecosystem.location import CITY_ALIASES, normalise_country
-from ecosystem.models import Municipality, Organisation
-from ecosystem.text import fold
+from ecosystem.domain.errors import BadInputError
+from ecosystem.domain.models import Municipality, Organisation
+from ecosystem.domain.nuts import normalise_country
+from ecosystem.domain.places import CITY_ALIASES
+from ecosystem.domain.text import fold
 
 __all__ = [
     "ACCEPT", "DEDUPLICATED_SOURCES", "REVIEW", "EntityRecord", "MatchPair", "Overrides", "Resolution",

@@ -13,10 +13,10 @@ from typing import Any
 
 import networkx as nx
 
-from ecosystem.graph import HELICES
-from ecosystem.metrics import UNKNOWN, Betweenness, brokerage_all, top_brokers
-from ecosystem.regions import in_region
-from ecosystem.synergy import HELIX_DIMENSIONS, project_helix_sets, synergy
+from ecosystem.analysis.metrics import UNKNOWN, Betweenness, brokerage_all, top_brokers
+from ecosystem.analysis.synergy import HELIX_DIMENSIONS, project_helix_sets, synergy
+from ecosystem.domain.models import HELICES
+from ecosystem.domain.nuts import in_region
 
 BRIDGE_RANKINGS = ("brokerage", "betweenness", "outside_links")
 

@@ -42,6 +42,12 @@ class Degurba(str, Enum):
 URBN_TYPE_CODES = {"1": UrbanRural.URBAN, "2": UrbanRural.INTERMEDIATE, "3": UrbanRural.RURAL}
 DEGURBA_CODES = {"1": Degurba.CITY, "2": Degurba.TOWN_SUBURB, "3": Degurba.RURAL_AREA}
 
+# The vocabularies as plain strings, in the enums' order: declared once here, used as keys everywhere.
+HELICES: tuple[str, ...] = tuple(h.value for h in Helix)
+FOUR_HELICES: tuple[str, ...] = HELICES[:4]
+URBAN_RURAL: tuple[str, ...] = tuple(u.value for u in UrbanRural)
+DEGREES_OF_URBANISATION: tuple[str, ...] = tuple(d.value for d in Degurba)
+
 
 class _Record(BaseModel):
     model_config = ConfigDict(frozen=False, extra="forbid", use_enum_values=False)

@@ -20,8 +20,8 @@ import igraph as ig
 import networkx as nx
 import numpy as np
 
-from ecosystem.bulk import paused_gc
-from ecosystem.graph import HELICES, URBAN_RURAL
+from ecosystem.domain.bulk import paused_gc
+from ecosystem.domain.models import HELICES, URBAN_RURAL
 
 UNKNOWN = "unknown"
 EXACT_BETWEENNESS_BELOW = 5000

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Iterable
 
-from ecosystem.models import Evidence, Helix, HelixAssignment
+from ecosystem.domain.models import Evidence, Helix, HelixAssignment
 
 CORDIS_ACTIVITY_TYPES: dict[str, tuple[Helix, float]] = {
     "HES": (Helix.ACADEMIA, 0.95),
