@@ -14,12 +14,13 @@ import json
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import DATA, REPO, in_fresh_process  # noqa: E402
+from _common import DATA, REPO, in_fresh_process
 
 TABLE = DATA / "cordis" / "h2020_participations_full.csv.gz"
 MAPPING = REPO / "examples" / "h2020_participations.toml"

@@ -17,7 +17,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import DATA, REPO, in_fresh_process  # noqa: E402
+from _common import DATA, REPO, in_fresh_process
 
 TABLE = DATA / "cordis" / "h2020_participations_full.csv.gz"
 MAPPING = REPO / "examples" / "h2020_participations.toml"

@@ -40,8 +40,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import DATA, REPO  # noqa: E402
-from import_neo4j import connection  # noqa: E402
+from _common import DATA, REPO
+from import_neo4j import connection
 
 ORGS, PROJECTS, PARTICIPATIONS, REGIONS, COLLABS = 35_871, 31_451, 144_726, 1_514, 796_670
 ROWS = PARTICIPATIONS

@@ -33,12 +33,13 @@ import dataclasses
 import gzip
 import json
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
-from _common import peak_rss_mb  # noqa: E402
-from recommend_eval import (  # noqa: E402  (puts the project on the path)
+from _common import peak_rss_mb
+from recommend_eval import (
     BASELINES,
     SEED,
     TABLE,
@@ -54,7 +55,7 @@ from recommend_eval import (  # noqa: E402  (puts the project on the path)
 from scipy.sparse.csgraph import connected_components
 from scipy.sparse.linalg import eigsh
 
-from ecosystem.analysis.recommend import (  # noqa: E402
+from ecosystem.analysis.recommend import (
     FEATURES,
     Weights,
     candidate_mask,
@@ -187,7 +188,7 @@ def pool_rows(split: Split, ex: Extras, oid: str, rng: np.random.Generator) -> t
     c = np.array(sorted(pool), dtype=np.int64)
     emb, unit = ex.embedding, ex.unit_embedding
     year = split.year
-    own = lambda value: np.full(len(c), float(value))  # noqa: E731
+    own = lambda value: np.full(len(c), float(value))
     columns = [feats[name][c] for name in FEATURES] + [
         np.log1p(common[c]), common[c] / np.maximum(degree[u] + degree[c] - common[c], 1.0), np.log1p(weighted[c]),
         np.log1p(recent_aa[c]), np.log1p(recent_partners_aa[c]), np.log1p(ex.coordinations[c]),

@@ -35,9 +35,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import DATA, peak_rss_mb  # noqa: E402
+from _common import DATA, peak_rss_mb
 
-from ecosystem.analysis.recommend import (  # noqa: E402
+from ecosystem.analysis.recommend import (
     DEFAULT_WEIGHTS,
     FEATURES,
     OrgInfo,

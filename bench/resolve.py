@@ -25,7 +25,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import DATA, REPO  # noqa: E402
+from _common import DATA, REPO
 
 PAIRS = REPO / "tests" / "data" / "entity_pairs.csv"
 CORDIS = [DATA / "cordis" / "h2020_organization_sample.csv", DATA / "cordis" / "json" / "organization.json"]

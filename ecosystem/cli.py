@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, Iterator, Optional
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -45,9 +46,9 @@ state = _State()
 
 
 @app.callback()
-def _main(store: Optional[str] = typer.Option(None, "--store", envvar="HELIXMAP_STORE",
+def _main(store: str | None = typer.Option(None, "--store", envvar="HELIXMAP_STORE",
                                               help="Store URL (default sqlite:///helixmap.db)."),
-          cache_dir: Optional[Path] = typer.Option(None, "--cache-dir", help="Download cache folder.")) -> None:
+          cache_dir: Path | None = typer.Option(None, "--cache-dir", help="Download cache folder.")) -> None:
     state.settings = load_settings(store=store, cache_dir=cache_dir)
 
 
@@ -159,11 +160,11 @@ def import_table(path: Path = typer.Argument(..., help="CSV/TSV register or part
 
 
 @app.command()
-def resolve(overrides: Optional[Path] = typer.Option(
+def resolve(overrides: Path | None = typer.Option(
                 None, "--overrides", help="Your decisions: the review file with 'merge'/'forbid' filled in, a CSV "
                 "left_id,right_id,decision or TOML (docs/entity-resolution.md). Kept in the store for later imports."),
             clear: bool = typer.Option(False, "--clear-overrides", help="Drop the overrides kept in the store."),
-            review: Optional[Path] = typer.Option(None, "--review", help="Write the uncertain pairs to this CSV."),
+            review: Path | None = typer.Option(None, "--review", help="Write the uncertain pairs to this CSV."),
             ) -> None:
     """Run entity resolution again: one organisation per real organisation, with your overrides."""
     def action() -> None:
@@ -207,8 +208,8 @@ def stats(as_json: bool = typer.Option(False, "--json", help="Print one JSON obj
 
 
 @app.command()
-def serve(host: Optional[str] = typer.Option(None, help="Interface (default 127.0.0.1)."),
-          port: Optional[int] = typer.Option(None, help="Port (default 8000).")) -> None:
+def serve(host: str | None = typer.Option(None, help="Interface (default 127.0.0.1)."),
+          port: int | None = typer.Option(None, help="Port (default 8000).")) -> None:
     """Serve the HTTP API and the maps."""
     def action() -> None:
         import uvicorn
@@ -252,10 +253,10 @@ def write_map(out_file: Path = typer.Option(Path("helixmap-network.html"), "--ou
 @app.command()
 def recommend(org_id: str = typer.Argument(..., help="Organisation id (e.g. a PIC)."),
               k: int = typer.Option(10, "-k", min=1, max=100, help="How many partners."),
-              helix: Optional[str] = typer.Option(None, help="Only candidates of this helix."),
-              urban_rural: Optional[str] = typer.Option(None, "--urban-rural", help="urban, intermediate, rural."),
-              country: Optional[str] = typer.Option(None, help="Only candidates in this country."),
-              nuts: Optional[str] = typer.Option(None, help="Only candidates in this NUTS region (any level)."),
+              helix: str | None = typer.Option(None, help="Only candidates of this helix."),
+              urban_rural: str | None = typer.Option(None, "--urban-rural", help="urban, intermediate, rural."),
+              country: str | None = typer.Option(None, help="Only candidates in this country."),
+              nuts: str | None = typer.Option(None, help="Only candidates in this NUTS region (any level)."),
               favour_rural_civil: bool = typer.Option(False, "--favour-rural-civil",
                                                       help="Re-rank in favour of rural and civil-society partners."),
               as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
@@ -283,13 +284,13 @@ def recommend(org_id: str = typer.Argument(..., help="Organisation id (e.g. a PI
 
 @app.command("export")
 def export_network(fmt: str = typer.Option("graphml", "--format", help="graphml, gexf, csv (zip), json, vosviewer."),
-                   out_file: Optional[Path] = typer.Option(None, "--out", help="File to write (default by format)."),
+                   out_file: Path | None = typer.Option(None, "--out", help="File to write (default by format)."),
                    nuts: list[str] = typer.Option([], help="NUTS code of any level, or a country code (repeatable)."),
                    helix: list[str] = typer.Option([], help="Helix (repeatable)."),
                    urban_rural: list[str] = typer.Option([], "--urban-rural", help="urban, intermediate, rural."),
                    min_weight: int = typer.Option(1, "--min-weight", help="Minimum shared projects on a link."),
-                   year_from: Optional[int] = typer.Option(None, "--year-from"),
-                   year_to: Optional[int] = typer.Option(None, "--year-to")) -> None:
+                   year_from: int | None = typer.Option(None, "--year-from"),
+                   year_to: int | None = typer.Option(None, "--year-to")) -> None:
     """Export the network for Gephi, VOSviewer, pandas or networkx (helix, urban-rural, region, cluster)."""
     def action() -> None:
         from ecosystem.domain.filters import network_filter
@@ -335,10 +336,10 @@ def clusters(nuts: list[str] = typer.Option([], help="NUTS code of any level, or
 
 
 @app.command()
-def quickstart(countries: Optional[str] = typer.Option(None, help="Comma-separated country codes (default: all)."),
-               data_dir: Optional[Path] = typer.Option(None, "--data-dir", help="Local copies of the official files."),
+def quickstart(countries: str | None = typer.Option(None, help="Comma-separated country codes (default: all)."),
+               data_dir: Path | None = typer.Option(None, "--data-dir", help="Local copies of the official files."),
                serve_after: bool = typer.Option(True, "--serve/--no-serve", help="Serve the API and map after."),
-               port: Optional[int] = typer.Option(None, help="Port to serve on.")) -> None:
+               port: int | None = typer.Option(None, help="Port to serve on.")) -> None:
     """Download the official open data (or read --data-dir), build the graph, serve it."""
     from ecosystem.quickstart import run_quickstart
 

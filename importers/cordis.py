@@ -10,10 +10,11 @@ ended and continuing parts).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any
 
 from ecosystem.domain.batch import ImportBatch
 from ecosystem.domain.errors import BadInputError

@@ -6,8 +6,8 @@ import csv
 import gzip
 import io
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 from ecosystem.domain.errors import BadInputError
 

@@ -14,8 +14,9 @@ import csv
 import gzip
 import io
 import zlib
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 from ecosystem.domain.batch import ImportBatch
 from ecosystem.domain.errors import BadInputError

@@ -22,10 +22,11 @@ import gzip
 import io
 import zlib
 from collections import Counter
+from collections.abc import Callable
 from functools import partial
 from operator import itemgetter
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from ecosystem.domain.batch import ImportBatch
 from ecosystem.domain.errors import BadInputError

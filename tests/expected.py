@@ -6,8 +6,8 @@ import csv
 import itertools
 import json
 from collections import defaultdict
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Iterable, Mapping
 
 
 def counts_from_rows(rows: Iterable[tuple[str, str]],

@@ -32,8 +32,9 @@ candidates by CIVIL_BOOST (both for a rural civil-society organisation), then re
 from __future__ import annotations
 
 import math
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
-from typing import Any, Collection, Iterable, Mapping
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -191,7 +192,7 @@ class RecommenderIndex:
 
     @classmethod
     def build(cls, orgs: Iterable[OrgInfo], projects: Iterable[ProjectInfo],
-              participations: Iterable[tuple[str, str]]) -> "RecommenderIndex":
+              participations: Iterable[tuple[str, str]]) -> RecommenderIndex:
         """Index organisations, projects and (project_id, org_id) participations.
 
         Organisations named only in participations get an unknown profile; participations of unknown

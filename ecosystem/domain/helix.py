@@ -8,7 +8,7 @@ is one type. An explicit override always wins.
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Iterable
+from collections.abc import Iterable
 
 from ecosystem.domain.models import Evidence, Helix, HelixAssignment
 

@@ -119,7 +119,7 @@ class Organisation(_Record):
     sources: list[Provenance] = Field(default_factory=list)
     # set on an organisation that entity resolution made from several source records (see ecosystem/entities.py)
     records: list[str] = Field(default_factory=list)  # the ids of the source records it is made of
-    same_as: list["SameAs"] = Field(default_factory=list)  # why: the judged pairs that joined them
+    same_as: list[SameAs] = Field(default_factory=list)  # why: the judged pairs that joined them
 
 
 class SameAs(_Record):

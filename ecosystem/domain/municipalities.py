@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 from ecosystem.domain.models import Evidence, Helix, Municipality, Organisation
 from ecosystem.domain.text import fold

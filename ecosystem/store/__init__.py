@@ -8,9 +8,10 @@ from ecosystem.config import Settings
 from ecosystem.domain.batch import ImportBatch, ImportReport
 from ecosystem.domain.errors import StoreUnavailableError
 from ecosystem.domain.filters import NetworkFilter
-from ecosystem.store.base import GraphStore
+from ecosystem.store.base import GraphReader, GraphStore, GraphWriter, SupportsCypher
 
-__all__ = ["GraphStore", "ImportBatch", "ImportReport", "NetworkFilter", "open_store"]
+__all__ = ["GraphReader", "GraphStore", "GraphWriter", "ImportBatch", "ImportReport", "NetworkFilter", "SupportsCypher",
+           "open_store"]
 
 
 def open_store(uri: str, settings: Settings | None = None) -> GraphStore:

@@ -18,10 +18,10 @@ what a store keeps, the same way for every store:
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from itertools import combinations
 from pathlib import Path
-from typing import Callable, Iterable, Mapping
 
 from ecosystem.domain.batch import ImportReport
 from ecosystem.domain.merge import merge_organisation
@@ -196,5 +196,5 @@ def overrides_to_json(overrides: Overrides) -> dict[str, list[list[str]]]:
 def overrides_from_json(data: Mapping[str, Iterable[Iterable[str]]] | None) -> Overrides | None:
     if not data or not (data.get("merge") or data.get("forbid")):
         return None
-    pair = lambda p: tuple(p)[:2]  # noqa: E731
+    pair = lambda p: tuple(p)[:2]
     return Overrides(merge=[pair(p) for p in data.get("merge", [])], forbid=[pair(p) for p in data.get("forbid", [])])

@@ -24,9 +24,10 @@ equals one clean import.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from ecosystem.domain.batch import ImportBatch, ImportReport
 from ecosystem.domain.bulk import paused_gc
@@ -609,7 +610,7 @@ class Neo4jStore:
         for pid in named:
             if pid not in current:
                 current[pid] = existing[pid] if pid in existing else merge_project(None, Project(id=pid))
-        row = lambda p: {"id": p.id, "acronym": p.acronym, "start_year": p.start_year,  # noqa: E731
+        row = lambda p: {"id": p.id, "acronym": p.acronym, "start_year": p.start_year,
                          "end_year": p.end_year, "doc": p.model_dump_json()}
         new = [row(p) for pid, p in current.items() if pid not in existing]
         changed = [p for pid, p in current.items() if pid in existing and p != existing[pid]]
@@ -840,7 +841,7 @@ class Neo4jStore:
 
     # -- reading ---------------------------------------------------------------------------------
     def stats(self) -> dict[str, Any]:
-        one = lambda q: self._run(q, read=True)[0]["n"]  # noqa: E731
+        one = lambda q: self._run(q, read=True)[0]["n"]
         helix = dict.fromkeys(HELICES, 0)
         for r in self._run("MATCH (o:Organisation) RETURN o.helix AS k, count(*) AS n", read=True):
             helix[r["k"]] = r["n"]

@@ -45,8 +45,9 @@ import math
 import subprocess
 import sys
 import time
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from ecosystem.domain.batch import ImportBatch, ImportReport
 from ecosystem.domain.errors import NotSupportedError

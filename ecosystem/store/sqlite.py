@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from ecosystem.domain.batch import ImportBatch, ImportReport
 from ecosystem.domain.bulk import paused_gc
@@ -484,7 +485,7 @@ class SQLiteStore:
     # -- reading ---------------------------------------------------------------------------------
     def stats(self) -> dict[str, Any]:
         conn = self._conn()
-        one = lambda sql: conn.execute(sql).fetchone()[0]  # noqa: E731
+        one = lambda sql: conn.execute(sql).fetchone()[0]
         helix = dict.fromkeys(HELICES, 0)
         for key, n in conn.execute("SELECT helix, count(*) FROM organisations GROUP BY helix"):
             helix[key] = n
