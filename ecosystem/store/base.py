@@ -8,11 +8,16 @@ Callers type their store with these and never probe a store for a method.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any, Protocol, runtime_checkable
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Protocol, Self, runtime_checkable
 
 from ecosystem.domain.batch import ImportBatch, ImportReport
 from ecosystem.domain.filters import NetworkFilter
 from ecosystem.domain.resolution import Overrides
+
+# (a, b, weight, funding, first_year, last_year): one organisation pair sharing projects
+CollaborationEdge = tuple[str, str, int, float, int | None, int | None]
 
 
 @runtime_checkable
@@ -61,7 +66,7 @@ class GraphReader(Protocol):
         """Organisations selected by a filter, with their network attributes."""
 
     def collaboration_edges(self, flt: NetworkFilter,
-                            ids: set[str] | None = None) -> Iterator[tuple[str, str, int, float, int | None, int | None]]:
+                            ids: set[str] | None = None) -> Iterator[CollaborationEdge]:
         """Edges (a, b, weight, funding, first_year, last_year) among organisations passing the filter."""
 
     def iter_participations(self) -> Iterator[tuple[str, str, str | None, float | None]]:

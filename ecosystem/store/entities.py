@@ -38,6 +38,10 @@ from ecosystem.domain.resolution import (
 __all__ = ["Plan", "canonical_organisation", "fold_into_records", "override_ids", "overrides_from_json",
            "overrides_to_json", "plan", "resolve_and_plan", "resolve_store_records", "worth_resolving"]
 
+# resolution runs again with the side-by-side pairs forbidden at most this often: each round only adds forbidden
+# pairs, and the bound keeps a pathological input from looping
+SIDE_BY_SIDE_ROUNDS = 5
+
 # identifiers that can place a record in a group without a name (a PIC alone is the record's own id)
 _JOINING_IDENTIFIERS = ("vat", "ror", "isni", "wikidata", "grid", "fundref", "lau")
 
@@ -76,15 +80,12 @@ def resolve_store_records(records: Iterable[Organisation], overrides: Overrides 
     user = overrides or Overrides()
     forced = {rid for pair in user.merge for rid in pair}
     forbid: list[tuple[str, str]] = []
-    for _ in range(5):
+    for _ in range(SIDE_BY_SIDE_ROUNDS):
         current = Overrides(merge=list(user.merge), forbid=[*user.forbid, *forbid]) if forbid else overrides
         resolution = resolve_entities(entities, overrides=current)
         if projects_of is None:
             break
-        groups = [m for m in resolution.clusters.values() if len(m) > 1]
-        projects = projects_of(sorted({rid for m in groups for rid in m}))
-        found = [(a, b) for m in groups for a, b in combinations(m, 2)
-                 if a not in forced and b not in forced and projects.get(a, set()) & projects.get(b, set())]
+        found = _side_by_side(resolution, projects_of, forced)
         if not found:
             break
         forbid += found
@@ -92,6 +93,15 @@ def resolve_store_records(records: Iterable[Organisation], overrides: Overrides 
     if review_path is not None:
         write_review(resolution.uncertain, {e.id: e for e in entities}, review_path)
     return resolution
+
+
+def _side_by_side(resolution: Resolution, projects_of: Callable[[list[str]], Mapping[str, set[str]]],
+                  forced: set[str]) -> list[tuple[str, str]]:
+    """Pairs of a group that take part in one project side by side (and no user's merge names)."""
+    groups = [m for m in resolution.clusters.values() if len(m) > 1]
+    projects = projects_of(sorted({rid for m in groups for rid in m}))
+    return [(a, b) for m in groups for a, b in combinations(m, 2)
+            if a not in forced and b not in forced and projects.get(a, set()) & projects.get(b, set())]
 
 
 def override_ids(overrides: Overrides | None) -> set[str]:
@@ -150,12 +160,12 @@ def plan(resolution: Resolution, current: Mapping[str, Iterable[str]]) -> Plan:
     for c, members in sorted(wanted.items()):
         if held.get(c) != members:
             out.form[c] = members
-    same = {}
+    same: dict[str, list[SameAs]] = {}
     for p in resolution.pairs:
         if p.decision == "same":
-            c = resolution.canonical.get(p.left)
-            if c in wanted:
-                same.setdefault(c, []).append(SameAs(left=p.left, right=p.right, score=p.score,
+            canonical = resolution.canonical.get(p.left)
+            if canonical is not None and canonical in wanted:
+                same.setdefault(canonical, []).append(SameAs(left=p.left, right=p.right, score=p.score,
                                                      reasons=list(p.reasons)))
     out.pairs = same
     return out

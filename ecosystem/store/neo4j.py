@@ -24,10 +24,11 @@ equals one clean import.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from types import TracebackType
+from typing import Any, Self
 
 from ecosystem.domain.batch import ImportBatch, ImportReport
 from ecosystem.domain.bulk import paused_gc
@@ -43,6 +44,8 @@ from ecosystem.domain.models import (
     URBAN_RURAL,
     Municipality,
     Organisation,
+    OrganisationRelation,
+    Participation,
     Place,
     Project,
     Region,
@@ -58,6 +61,7 @@ from ecosystem.store.common import (
     unlocated_reason,
 )
 from ecosystem.store.entities import (
+    Plan,
     canonical_organisation,
     fold_into_records,
     override_ids,
@@ -66,6 +70,7 @@ from ecosystem.store.entities import (
     resolve_and_plan,
     worth_resolving,
 )
+from ecosystem.store.neo4j_runner import BoltRunner, QueryRunner, Statement
 
 # Rows per transaction, measured on the full H2020 table (2-core machine, Neo4j 5.26, 2g heap / 2g page cache;
 # `bench/import_neo4j.py --sweep` and the side experiments noted in its docstring). Relationship writes are
@@ -138,17 +143,8 @@ def _collaborations(members: list[tuple[Any, ...]]) -> list[list[Any]]:
 
     if not members:
         return [[] for _ in range(6)]
-    if len({(m[0], m[1]) for m in members}) < len(members):
-        # records merged into one node that took part in one project: one member, contributions added
-        folded: dict[tuple[Any, Any], list[Any]] = {}
-        for pid, oid, internal_id, ec, start, end in members:
-            row = folded.get((pid, oid))
-            if row is None:
-                folded[(pid, oid)] = [pid, oid, internal_id, ec, start, end]
-            elif ec is not None:
-                row[3] = ec if row[3] is None else row[3] + ec
-        members = [tuple(r) for r in folded.values()]
-    pids, oids, internal_ids, ecs, starts, ends = zip(*members)
+    members = _one_member_per_node(members)
+    pids, oids, internal_ids, ecs, starts, ends = zip(*members, strict=True)
     keys = sorted(set(oids))
     ordinal = {k: i for i, k in enumerate(keys)}  # ordinal order is id order
     project_ordinal = {k: i for i, k in enumerate(sorted(set(pids)))}
@@ -160,7 +156,7 @@ def _collaborations(members: list[tuple[Any, ...]]) -> list[list[Any]]:
     never, before = np.iinfo(np.int64).max, np.iinfo(np.int64).min
     ec = np.array([0.0 if e is None else e for e in ecs], dtype=np.float64)
     start = np.array([never if s is None else s for s in starts], dtype=np.int64)
-    end = np.array([e if e is not None else (before if s is None else s) for s, e in zip(starts, ends)],
+    end = np.array([e if e is not None else (before if s is None else s) for s, e in zip(starts, ends, strict=True)],
                    dtype=np.int64)
     order = np.lexsort((org, project))
     org, project, ec, start, end = org[order], project[order], ec[order], start[order], end[order]
@@ -181,78 +177,222 @@ def _collaborations(members: list[tuple[Any, ...]]) -> list[list[Any]]:
     funding = np.add.reduceat((ec[left] + ec[right])[order], bounds)
     first_year = np.minimum.reduceat(start[left][order], bounds)
     last_year = np.maximum.reduceat(end[left][order], bounds)
-    years = []
-    for column, unknown in ((first_year, never), (last_year, before)):
-        values = column.tolist()
-        for i in np.flatnonzero(column == unknown).tolist():
-            values[i] = None
-        years.append(values)
     pair = key[bounds]
     return [internal[pair // len(keys)].tolist(), internal[pair % len(keys)].tolist(), weight.tolist(),
-            funding.tolist(), *years]
+            funding.tolist(), _unknown_as_none(first_year, never), _unknown_as_none(last_year, before)]
+
+
+def _unknown_as_none(column: Any, unknown: int) -> list[Any]:
+    """A numpy column as a list, the sentinel of an unknown year back to None."""
+    import numpy as np
+
+    values: list[Any] = column.tolist()
+    for i in np.flatnonzero(column == unknown).tolist():
+        values[i] = None
+    return values
+
+
+def _one_member_per_node(members: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """Records merged into one node that took part in one project: one member, contributions added."""
+    if len({(m[0], m[1]) for m in members}) == len(members):
+        return members
+    folded: dict[tuple[Any, Any], list[Any]] = {}
+    for pid, oid, internal_id, ec, start, end in members:
+        row = folded.get((pid, oid))
+        if row is None:
+            folded[(pid, oid)] = [pid, oid, internal_id, ec, start, end]
+        elif ec is not None:
+            row[3] = ec if row[3] is None else row[3] + ec
+    return [tuple(r) for r in folded.values()]
+
+
+DELETE_COLLABORATIONS = "UNWIND $rows AS i MATCH ()-[c:COLLABORATES_WITH]->() WHERE id(c) = i DELETE c"
+UPDATE_COLLABORATIONS = (
+    "UNWIND $rows AS row MATCH ()-[c:COLLABORATES_WITH]->() WHERE id(c) = row[0] "
+    "SET c.weight = row[1], c.funding = row[2], c.first_year = row[3], c.last_year = row[4]")
+CREATE_COLLABORATIONS = (
+    "UNWIND range(0, size($a) - 1) AS i MATCH (x:Organisation) WHERE id(x) = $a[i] "
+    "MATCH (y:Organisation) WHERE id(y) = $b[i] "
+    "CREATE (x)-[:COLLABORATES_WITH {weight: $w[i], funding: $f[i], first_year: $fy[i], last_year: $ly[i]}]->(y)")
+
+
+def collaboration_changes(projection: list[list[Any]], stored: Iterable[tuple[int, list[list[Any]]]]
+                          ) -> tuple[list[list[Any]], list[list[Any]], list[int]]:
+    """What to write to turn the `stored` projection (see `Neo4jStore._stored_collaborations`) into `projection`:
+    the new pairs (as columns, like `projection`), the changed ones ([relationship id, weight, funding, first
+    year, last year]) and the relationships to delete (vanished pairs and duplicates)."""
+    held: dict[tuple[int, int], tuple[int, tuple[Any, ...]]] = {}
+    deletes: list[int] = []
+    for x, rels in stored:
+        for cid, y, *values in rels:
+            if (x, y) in held:
+                deletes.append(cid)  # a duplicate
+            else:
+                held[(x, y)] = (cid, tuple(values))
+    a, b, weight, funding, first_year, last_year = projection
+    keep: list[int] = []
+    updates: list[list[Any]] = []
+    for i, row in enumerate(zip(weight, funding, first_year, last_year, strict=True)):
+        old = held.pop((a[i], b[i]), None)
+        if old is None:
+            keep.append(i)
+        elif old[1] != row:
+            updates.append([old[0], *row])
+    deletes.extend(cid for cid, _ in held.values())
+    return [[column[i] for i in keep] for column in projection], updates, deletes
+
+
+CREATE_PARTICIPATIONS = (
+    "UNWIND $rows AS row MATCH (o:Organisation) WHERE id(o) = row[0] MATCH (p:Project) WHERE id(p) = row[1] "
+    "CREATE (o)-[:PARTICIPATES_IN {role: row[2], ec_contribution: row[3], source: row[4], record_id: row[5]}]->(p)")
+UPDATE_PARTICIPATIONS = (
+    "UNWIND $rows AS row MATCH (o:Organisation) WHERE id(o) = row[0] "
+    "MATCH (o)-[r:PARTICIPATES_IN]->(p:Project) WHERE id(p) = row[1] "
+    "AND coalesce(r.record_id, '') = coalesce(row[5], '') "
+    "SET r.role = row[2], r.ec_contribution = row[3], r.source = row[4]")
+
+# (project, organisation node, source record when it is one of several merged into the node, else '')
+ParticipationKey = tuple[str, str, str]
+ParticipationState = tuple[Any, Any, Any]  # (role, EC contribution, source as JSON)
+
+
+def fold_participations(participations: Iterable[Participation], grouped: dict[str, str],
+                        existing: dict[ParticipationKey, ParticipationState]
+                        ) -> dict[ParticipationKey, ParticipationState]:
+    """The state of every participation a batch names once written. A record merged into another organisation
+    takes part through that organisation's node; a batch naming one participation twice folds both rows, in
+    order: the stronger role, the last amount."""
+    state: dict[ParticipationKey, ParticipationState] = {}
+    for p in participations:
+        oid = grouped.get(p.organisation_id, p.organisation_id)
+        key = (p.project_id, oid, p.organisation_id if oid != p.organisation_id else "")
+        old = state.get(key) or existing.get(key)
+        role = stronger_role(old[0] if old else None, p.role)
+        ec = p.ec_contribution if p.ec_contribution is not None else (old[1] if old else None)
+        state[key] = (role, ec, p.source.model_dump_json())
+    return state
+
+
+def participation_rows(todo: list[ParticipationKey], state: dict[ParticipationKey, ParticipationState],
+                       existing: dict[ParticipationKey, ParticipationState], orgs: dict[str, int],
+                       nodes: dict[str, int]) -> tuple[list[list[Any]], list[list[Any]]]:
+    """The rows to CREATE and to SET, by internal node id; a participation whose nodes are not stored is left."""
+    create: list[list[Any]] = []
+    update: list[list[Any]] = []
+    for key in todo:
+        pid, oid, rid = key
+        if oid not in orgs or pid not in nodes:
+            continue
+        role, ec, source = state[key]
+        (update if key in existing else create).append([orgs[oid], nodes[pid], role, ec, source, rid or None])
+    return create, update
+
+
+def _project_row(p: Project) -> dict[str, Any]:
+    return {"id": p.id, "acronym": p.acronym, "start_year": p.start_year, "end_year": p.end_year,
+            "doc": p.model_dump_json()}
+
+
+def merge_projects(projects: list[Project], named: list[str], existing: dict[str, Project]) -> dict[str, Project]:
+    """The state of every project a batch names once written: its records merged, in order, into the stored one
+    (a record naming only the id changes nothing), and a bare project for one only a participation names."""
+    current: dict[str, Project] = {}
+    for project in projects:
+        old = current.get(project.id)
+        if old is None:
+            old = existing.get(project.id)
+        merged = merge_project(old, project) if project.model_fields_set - {"id"} or old is None else old
+        current[project.id] = old if old is not None and merged == old else merged
+    for pid in named:
+        if pid not in current:
+            current[pid] = existing[pid] if pid in existing else merge_project(None, Project(id=pid))
+    return current
+
+
+def dissolve_group(canonical_id: str, record_rows: list[dict[str, Any]]) -> list[Statement]:
+    """One transaction undoing a group: its records back on their own nodes, with their participations."""
+    return [
+        (SAVE_ORGS, {"rows": record_rows}),
+        ("MATCH (g:Organisation {id: $c})-[x:PARTICIPATES_IN]->(p:Project) WHERE x.record_id IS NOT NULL "
+         "MATCH (o:Organisation {id: x.record_id}) "
+         "CREATE (o)-[:PARTICIPATES_IN {role: x.role, ec_contribution: x.ec_contribution, "
+         "source: x.source}]->(p) DELETE x", {"c": canonical_id}),
+        ("MATCH (r:OrgRecord {canonical_id: $c}) DELETE r", {"c": canonical_id}),
+    ]
+
+
+def form_group(canonical_id: str, record_ids: list[str], docs: dict[str, Organisation],
+               row: dict[str, Any]) -> list[Statement]:
+    """One transaction forming a group: its records kept as (:OrgRecord), their participations moved to the
+    group's node (remembering their record), their own nodes deleted, the group's node written (`row`)."""
+    others = [r for r in record_ids if r != canonical_id]
+    return [
+        ("UNWIND $rows AS row CREATE (r:OrgRecord) SET r = row",
+         {"rows": [{"id": rid, "canonical_id": canonical_id, "doc": docs[rid].model_dump_json()}
+                   for rid in record_ids]}),
+        ("UNWIND $rids AS rid MATCH (o:Organisation {id: rid})-[x:PARTICIPATES_IN]->(p:Project) "
+         "MATCH (g:Organisation {id: $c}) CREATE (g)-[:PARTICIPATES_IN {role: x.role, "
+         "ec_contribution: x.ec_contribution, source: x.source, record_id: rid}]->(p) DELETE x",
+         {"rids": others, "c": canonical_id}),
+        ("UNWIND $rids AS rid MATCH (o:Organisation {id: rid}) DETACH DELETE o", {"rids": others}),
+        (SAVE_ORGS, {"rows": [row]}),
+    ]
+
+
+def _connect(uri: str, username: str, password: str, database: str) -> BoltRunner:
+    """A driver that has reached the server; refused credentials or connections are `StoreUnavailableError`."""
+    from neo4j import GraphDatabase
+    from neo4j.exceptions import AuthError, ServiceUnavailable
+
+    try:
+        driver = GraphDatabase.driver(uri, auth=(username, password), connection_timeout=10,
+                                      max_transaction_retry_time=30, notifications_min_severity="OFF")
+    except ValueError as exc:
+        raise StoreUnavailableError(f"cannot reach Neo4j at {uri}: {' '.join(str(exc).split())[:200]}") from exc
+    try:
+        driver.verify_connectivity()
+    except AuthError as exc:
+        driver.close()
+        raise StoreUnavailableError(f"Neo4j at {uri} refused the credentials of user {username!r} "
+                                    "(set NEO4J_USERNAME / NEO4J_PASSWORD)") from exc
+    except (ServiceUnavailable, OSError, ValueError) as exc:
+        driver.close()
+        reason = "connection refused" if "refused" in str(exc) else " ".join(str(exc).split())[:200]
+        raise StoreUnavailableError(f"cannot reach Neo4j at {uri}: {reason}") from exc
+    return BoltRunner(driver, uri, database)
 
 
 class Neo4jStore:
-    """`GraphStore` on a Neo4j 5 server (`neo4j://host:7687` or `bolt://host:7687`)."""
+    """`GraphStore` on a Neo4j 5 server (`neo4j://host:7687` or `bolt://host:7687`).
 
-    def __init__(self, uri: str, username: str, password: str, *, database: str = "neo4j") -> None:
-        import neo4j
-        from neo4j import GraphDatabase
-        from neo4j.exceptions import AuthError, ServiceUnavailable
+    Every query goes through one `QueryRunner` (`ecosystem.store.neo4j_runner`): the Bolt driver's, or a test's
+    `CollectingRunner` given as `runner` (then nothing is connected)."""
 
-        self._neo4j = neo4j
+    def __init__(self, uri: str, username: str = "", password: str = "", *, database: str = "neo4j",
+                 runner: QueryRunner | None = None) -> None:
         self.uri = uri
         self.database = database
-        try:
-            self._driver = GraphDatabase.driver(uri, auth=(username, password), connection_timeout=10,
-                                                max_transaction_retry_time=30, notifications_min_severity="OFF")
-            self._driver.verify_connectivity()
-        except AuthError as exc:
-            self._driver.close()
-            raise StoreUnavailableError(f"Neo4j at {uri} refused the credentials of user {username!r} "
-                                        "(set NEO4J_USERNAME / NEO4J_PASSWORD)") from exc
-        except (ServiceUnavailable, OSError, ValueError) as exc:
-            if hasattr(self, "_driver"):
-                self._driver.close()
-            reason = "connection refused" if "refused" in str(exc) else " ".join(str(exc).split())[:200]
-            raise StoreUnavailableError(f"cannot reach Neo4j at {uri}: {reason}") from exc
+        self._runner: QueryRunner = runner if runner is not None else _connect(uri, username, password, database)
         self._ensure_schema()
 
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
     # -- plumbing --------------------------------------------------------------------------------
-    def _run(self, query: str, read: bool = False, **params: Any) -> list[Any]:
-        from neo4j import RoutingControl
-        from neo4j.exceptions import ServiceUnavailable, SessionExpired
-
-        try:
-            records, _, _ = self._driver.execute_query(
-                query, params, database_=self.database,
-                routing_=RoutingControl.READ if read else RoutingControl.WRITE)
-        except (ServiceUnavailable, SessionExpired) as exc:
-            raise StoreUnavailableError(f"lost the connection to Neo4j at {self.uri}: {exc}") from exc
-        return records
-
-    def _write(self, work: Callable[[Any], Any]) -> Any:
-        from neo4j.exceptions import ServiceUnavailable, SessionExpired
-
-        try:
-            with self._driver.session(database=self.database) as session:
-                return session.execute_write(work)
-        except (ServiceUnavailable, SessionExpired) as exc:
-            raise StoreUnavailableError(f"lost the connection to Neo4j at {self.uri}: {exc}") from exc
+    def _run(self, query: str, read: bool = False, **params: Any) -> list[dict[str, Any]]:
+        """One query in its own transaction (a read is routed as a read); its rows as dicts."""
+        return self._runner.read(query, params) if read else self._runner.write(query, params)
 
     def _write_batches(self, query: str, rows: list[Any], size: int = BATCH, **params: Any) -> None:
-        for chunk in _chunks(rows, size):
-            self._write(lambda tx, c=chunk: tx.run(query, rows=c, **params).consume())
+        self._runner.write_batches(query, rows, size, params)
 
     def _run_implicit(self, query: str, **params: Any) -> None:
         """An auto-commit query: `CALL { ... } IN TRANSACTIONS` refuses to run in a managed transaction."""
-        from neo4j.exceptions import ServiceUnavailable, SessionExpired
-
-        try:
-            with self._driver.session(database=self.database) as session:
-                session.run(query, params).consume()
-        except (ServiceUnavailable, SessionExpired) as exc:
-            raise StoreUnavailableError(f"lost the connection to Neo4j at {self.uri}: {exc}") from exc
+        self._runner.write_auto_commit(query, params)
 
     def _ensure_schema(self) -> None:
         for statement in SCHEMA:
@@ -261,7 +401,7 @@ class Neo4jStore:
                   "m.collaborations_dirty = false")
 
     def close(self) -> None:
-        self._driver.close()
+        self._runner.close()
 
     def clear(self) -> None:
         """Delete every helixmap node and relationship (used by tests and `--fresh` loads)."""
@@ -303,18 +443,13 @@ class Neo4jStore:
             part_changes, projection = self._write_participations(batch, report, org_ids, project_ids, projects,
                                                                   grouped, empty=not before["participations"])
             changed += part_changes
-            changed += self._merge_simple(
-                "OrgRelation", [{"key": f"{r.source_id}|{r.target_id}|{r.kind}", "source_id": r.source_id,
-                                 "target_id": r.target_id, "kind": r.kind, "source": r.source.model_dump_json()}
-                                for r in batch.relations], ("source_id", "target_id", "kind", "source"))
+            changed += self._write_relations(batch.relations)
             regions_loaded = bool(before["regions"] or regions_changed)
             changed += self._relocate(None if regions_changed else current, report, regions_loaded=regions_loaded)
             if batch.organisations and self._resolve(report, regions_loaded=regions_loaded):
                 changed += 1
                 projection = None  # participations moved: the projection is read back
-            dirty = self._run("MATCH (m:HelixmapMeta {key: 'meta'}) RETURN m.collaborations_dirty AS d",
-                              read=True)[0]["d"]
-            if part_changes or years_changed or dirty:
+            if part_changes or years_changed or self._collaborations_dirty():
                 # when the store held no participations before, the batch's are all there is: the projection
                 # is computed from memory instead of reading them back
                 self._rebuild_collaborations(progress, projection, had=before["collaborations"])
@@ -334,6 +469,11 @@ class Neo4jStore:
             "CALL () { MATCH (r:Region) RETURN count(r) AS regions } "
             "RETURN organisations, projects, participations, collaborations, regions", read=True)
         return dict(rows[0])
+
+    def _collaborations_dirty(self) -> bool:
+        """Whether something the projection depends on was written since it was last rebuilt."""
+        return bool(self._run("MATCH (m:HelixmapMeta {key: 'meta'}) RETURN m.collaborations_dirty AS d",
+                              read=True)[0]["d"])
 
     def _mark_dirty(self) -> None:
         """Set before anything the projection depends on is written; cleared once it is rebuilt."""
@@ -370,8 +510,8 @@ class Neo4jStore:
         stored_shapes = {r["id"]: r["g"] for r in self._run(
             "MATCH (r:Region) WHERE r.shape IS NOT NULL RETURN r.nuts_id AS id, r.shape AS g", read=True)}
         shape_rows = [s for s in shape_rows if stored_shapes.get(s["id"]) != s["geometry"]]
-        self._write_batches("UNWIND $rows AS row MERGE (r:Region {nuts_id: row.id}) "
-                            "ON CREATE SET r.level = row.level, r.country = left(row.id, 2), r.urban_rural = 'unknown', "
+        self._write_batches("UNWIND $rows AS row MERGE (r:Region {nuts_id: row.id}) ON CREATE SET "
+                            "r.level = row.level, r.country = left(row.id, 2), r.urban_rural = 'unknown', "
                             "r.doc = null SET r.shape = row.geometry, r.shape_level = row.level", shape_rows, size=200)
         changed += len(shape_rows)
         changed += self._merge_simple(
@@ -441,7 +581,7 @@ class Neo4jStore:
         # of the whole write (31,451 projects: 1.5 s against 0.65 s)
         query = f"UNWIND $rows AS row CREATE (n:{label}) SET n = row RETURN collect([row.id, id(n)]) AS ids"
         for chunk in _chunks(rows, NODE_BATCH):
-            ids.update(self._write(lambda tx, c=chunk: tx.run(query, rows=c).single()["ids"]))
+            ids.update(self._runner.write(query, {"rows": chunk})[0]["ids"])
         return ids
 
     def _write_organisations(self, orgs: list[Organisation], report: ImportReport, *,
@@ -463,11 +603,21 @@ class Neo4jStore:
         changed = [o for oid, o in current.items() if oid in existing and o != existing[oid]]
         rows = [self._org_row(o) for o in new]
         ids = self._create_nodes("Organisation", rows)
-        self._write_batches("UNWIND $rows AS row MATCH (o:Organisation {id: row.id}) "
-                            "MATCH (r:Region {nuts_id: row.nuts3}) CREATE (o)-[:LOCATED_IN]->(r)",
-                            [{"id": r["id"], "nuts3": r["nuts3"]} for r in rows if r["nuts3"]])
+        self._create_located_in([{"id": r["id"], "nuts3": r["nuts3"]} for r in rows if r["nuts3"]])
         self._save_orgs(changed)
         return current, len(new) + len(changed), ids
+
+    def _create_located_in(self, rows: list[dict[str, Any]]) -> None:
+        """LOCATED_IN of organisations just created ({id, nuts3}), to the regions that are stored."""
+        self._write_batches("UNWIND $rows AS row MATCH (o:Organisation {id: row.id}) "
+                            "MATCH (r:Region {nuts_id: row.nuts3}) CREATE (o)-[:LOCATED_IN]->(r)", rows)
+
+    def _write_relations(self, relations: list[OrganisationRelation]) -> int:
+        """Links between organisations other than collaboration (ROR parent, child...); returns how many changed."""
+        return self._merge_simple(
+            "OrgRelation", [{"key": f"{r.source_id}|{r.target_id}|{r.kind}", "source_id": r.source_id,
+                             "target_id": r.target_id, "kind": r.kind, "source": r.source.model_dump_json()}
+                            for r in relations], ("source_id", "target_id", "kind", "source"))
 
     # -- entity resolution (see ecosystem/entities.py) -----------------------------------------------
     def _grouped(self) -> dict[str, str]:
@@ -524,61 +674,51 @@ class Neo4jStore:
                           o=json.dumps(overrides_to_json(overrides)) if overrides is not None else None)
             regions_loaded = bool(self._counts()["regions"])
             moved = self._resolve(report, regions_loaded=regions_loaded, review_path=review_path)
-            dirty = self._run("MATCH (m:HelixmapMeta {key: 'meta'}) RETURN m.collaborations_dirty AS d",
-                              read=True)[0]["d"]
-            if moved or dirty:
+            if moved or self._collaborations_dirty():
                 self._rebuild_collaborations()
                 report.changed = 1
                 self._bump()
         return report
 
     def _resolve(self, report: ImportReport, *, regions_loaded: bool, review_path: Path | None = None) -> bool:
-        """Run entity resolution over every source record and regroup what changed; True if anything moved.
+        """Run entity resolution over every source record and regroup what changed; True if anything moved."""
+        todo = self._plan_resolution(report, review_path=review_path)
+        return self._regroup(todo, regions_loaded=regions_loaded) if todo else False
 
-        Each group is undone or made in one transaction, after the projection is marked dirty: an interrupted
-        regrouping leaves whole groups, and the next import finishes it."""
+    def _stored_overrides(self) -> Overrides | None:
         meta = self._run("MATCH (m:HelixmapMeta {key: 'meta'}) RETURN m.resolution_overrides AS o", read=True)
-        overrides = overrides_from_json(json.loads(meta[0]["o"]) if meta and meta[0]["o"] else None)
-        # records that can match (see `worth_resolving`), and any record a user's override names
+        return overrides_from_json(json.loads(meta[0]["o"]) if meta and meta[0]["o"] else None)
+
+    def _resolution_records(self, overrides: Overrides | None) -> list[Organisation]:
+        """The records that can match (see `worth_resolving`), any record a user's override names, and the
+        records of every group (a group's node is not a record)."""
         records = [Organisation.model_validate_json(r["doc"]) for r in self._run(
             "MATCH (o:Organisation) WHERE (o.resolvable OR o.id IN $named) AND o.grouped IS NULL "
             "RETURN o.doc AS doc", read=True, named=sorted(override_ids(overrides)))]
         records += [Organisation.model_validate_json(r["doc"]) for r in self._run(
             "MATCH (r:OrgRecord) RETURN r.doc AS doc", read=True)]
-        todo = resolve_and_plan(records, self.record_groups(), overrides, report, projects_of=self._projects_of,
-                                review_path=review_path)
-        if not todo:
-            return False
+        return records
+
+    def _plan_resolution(self, report: ImportReport, *, review_path: Path | None = None) -> Plan:
+        """Resolve the stored records; the groups to undo and to form."""
+        overrides = self._stored_overrides()
+        return resolve_and_plan(self._resolution_records(overrides), self.record_groups(), overrides, report,
+                                projects_of=self._projects_of, review_path=review_path)
+
+    def _regroup(self, todo: Plan, *, regions_loaded: bool) -> bool:
+        """Undo and form the planned groups; True (something moved).
+
+        Each group is undone or made in one transaction, after the projection is marked dirty: an interrupted
+        regrouping leaves whole groups, and the next import finishes it."""
         self._mark_dirty()
         members = self._group_members(todo.dissolve)
         for c in todo.dissolve:  # back to one node per record, participations with them
-            rows = [self._org_row(o) for o in members.get(c, {}).values()]
-
-            def undo(tx: Any, c: str = c, rows: list[dict[str, Any]] = rows) -> None:
-                tx.run(SAVE_ORGS, rows=rows).consume()
-                tx.run("MATCH (g:Organisation {id: $c})-[x:PARTICIPATES_IN]->(p:Project) WHERE x.record_id IS NOT NULL "
-                       "MATCH (o:Organisation {id: x.record_id}) "
-                       "CREATE (o)-[:PARTICIPATES_IN {role: x.role, ec_contribution: x.ec_contribution, "
-                       "source: x.source}]->(p) DELETE x", c=c).consume()
-                tx.run("MATCH (r:OrgRecord {canonical_id: $c}) DELETE r", c=c).consume()
-            self._write(undo)
+            self._runner.write_together(dissolve_group(c, [self._org_row(o) for o in members.get(c, {}).values()]))
         formed: dict[str, Organisation] = {}
         for c, rids in todo.form.items():
             docs = self._load_orgs(rids)
             org = canonical_organisation(c, docs, todo.pairs.get(c, []))
-
-            def make(tx: Any, c: str = c, rids: list[str] = rids, docs: dict[str, Organisation] = docs,
-                     row: dict[str, Any] = self._org_row(org)) -> None:
-                tx.run("UNWIND $rows AS row CREATE (r:OrgRecord) SET r = row",
-                       rows=[{"id": rid, "canonical_id": c, "doc": docs[rid].model_dump_json()} for rid in rids]).consume()
-                tx.run("UNWIND $rids AS rid MATCH (o:Organisation {id: rid})-[x:PARTICIPATES_IN]->(p:Project) "
-                       "MATCH (g:Organisation {id: $c}) CREATE (g)-[:PARTICIPATES_IN {role: x.role, "
-                       "ec_contribution: x.ec_contribution, source: x.source, record_id: rid}]->(p) DELETE x",
-                       rids=[r for r in rids if r != c], c=c).consume()
-                tx.run("UNWIND $rids AS rid MATCH (o:Organisation {id: rid}) DETACH DELETE o",
-                       rids=[r for r in rids if r != c]).consume()
-                tx.run(SAVE_ORGS, rows=[row]).consume()
-            self._write(make)
+            self._runner.write_together(form_group(c, rids, docs, self._org_row(org)))
             formed[c] = org
         self._relocate(formed, ImportReport(label="resolution"), regions_loaded=regions_loaded)
         return True
@@ -593,26 +733,9 @@ class Neo4jStore:
         named = list(dict.fromkeys([p.id for p in batch.projects] + [p.project_id for p in batch.participations]))
         if not named:
             return {}, 0, {}, False
-        existing: dict[str, Project] = {}
-        if not empty:
-            for chunk in _chunks(named, LOOKUP_BATCH):
-                for doc in self._run("UNWIND $ids AS id MATCH (p:Project {id: id}) RETURN collect(p.doc) AS docs",
-                                     read=True, ids=chunk)[0]["docs"]:
-                    p = Project.model_validate_json(doc)
-                    existing[p.id] = p
-        current: dict[str, Project] = {}
-        for project in batch.projects:
-            old = current.get(project.id)
-            if old is None:
-                old = existing.get(project.id)
-            merged = merge_project(old, project) if project.model_fields_set - {"id"} or old is None else old
-            current[project.id] = old if old is not None and merged == old else merged
-        for pid in named:
-            if pid not in current:
-                current[pid] = existing[pid] if pid in existing else merge_project(None, Project(id=pid))
-        row = lambda p: {"id": p.id, "acronym": p.acronym, "start_year": p.start_year,
-                         "end_year": p.end_year, "doc": p.model_dump_json()}
-        new = [row(p) for pid, p in current.items() if pid not in existing]
+        existing = {} if empty else self._stored_projects(named)
+        current = merge_projects(batch.projects, named, existing)
+        new = [_project_row(p) for pid, p in current.items() if pid not in existing]
         changed = [p for pid, p in current.items() if pid in existing and p != existing[pid]]
         years_changed = any((p.start_year, p.end_year) != (existing[p.id].start_year, existing[p.id].end_year)
                             for p in changed)
@@ -621,8 +744,17 @@ class Neo4jStore:
         ids = self._create_nodes("Project", new)
         self._write_batches("UNWIND $rows AS row MERGE (p:Project {id: row.id}) SET p.acronym = row.acronym, "
                             "p.start_year = row.start_year, p.end_year = row.end_year, p.doc = row.doc",
-                            [row(p) for p in changed], size=NODE_BATCH)
+                            [_project_row(p) for p in changed], size=NODE_BATCH)
         return current, len(new) + len(changed), ids, years_changed
+
+    def _stored_projects(self, ids: list[str]) -> dict[str, Project]:
+        existing: dict[str, Project] = {}
+        for chunk in _chunks(ids, LOOKUP_BATCH):
+            for doc in self._run("UNWIND $ids AS id MATCH (p:Project {id: id}) RETURN collect(p.doc) AS docs",
+                                 read=True, ids=chunk)[0]["docs"]:
+                p = Project.model_validate_json(doc)
+                existing[p.id] = p
+        return existing
 
     def _write_participations(self, batch: ImportBatch, report: ImportReport, org_ids: dict[str, int],
                               project_ids: dict[str, int], projects: dict[str, Project], grouped: dict[str, str],
@@ -634,25 +766,8 @@ class Neo4jStore:
         report.participations = len(batch.participations)
         if not batch.participations:
             return 0, None
-        # key: (project, organisation node, source record when it is one of several merged into the node, else '')
-        existing: dict[tuple[str, str, str], tuple[Any, Any, Any]] = {}
-        if not empty:
-            pids = sorted({p.project_id for p in batch.participations})
-            for chunk in _chunks(pids, PART_BATCH):
-                for pid, oid, rid, role, ec, source in self._run(
-                        "UNWIND $ids AS id MATCH (o:Organisation)-[r:PARTICIPATES_IN]->(p:Project {id: id}) "
-                        "RETURN collect([p.id, o.id, coalesce(r.record_id, ''), r.role, r.ec_contribution, r.source]) "
-                        "AS rows", read=True, ids=chunk)[0]["rows"]:
-                    existing[(pid, oid, rid)] = (role, ec, source)
-        # a batch naming one participation twice folds both rows, in order: the stronger role, the last amount
-        state: dict[tuple[str, str, str], tuple[Any, Any, Any]] = {}
-        for p in batch.participations:
-            oid = grouped.get(p.organisation_id, p.organisation_id)
-            key = (p.project_id, oid, p.organisation_id if oid != p.organisation_id else "")
-            old = state.get(key) or existing.get(key)
-            role = stronger_role(old[0] if old else None, p.role)
-            ec = p.ec_contribution if p.ec_contribution is not None else (old[1] if old else None)
-            state[key] = (role, ec, p.source.model_dump_json())
+        existing = {} if empty else self._stored_participations(sorted({p.project_id for p in batch.participations}))
+        state = fold_participations(batch.participations, grouped, existing)
         todo = [k for k, v in state.items() if existing.get(k) != v]
         needed = {o for _, o, _ in (state if empty else todo)}
         orgs = dict(org_ids)
@@ -663,34 +778,36 @@ class Neo4jStore:
         if unknown:
             report.warnings.append(f"{len(unknown)} organisation(s) named only by participations were not stored, "
                                    f"so neither are their participations (first: {unknown[0]})")
-        create, update = [], []
-        for key in todo:
-            pid, oid, rid = key
-            if oid not in orgs or pid not in nodes:
-                continue
-            role, ec, source = state[key]
-            (update if key in existing else create).append([orgs[oid], nodes[pid], role, ec, source, rid or None])
+        create, update = participation_rows(todo, state, existing, orgs, nodes)
         if create or update:
             self._mark_dirty()
-        projection = None
         with ThreadPoolExecutor(1) as pool:
+            projection = None
             if empty:
                 # nothing was stored before: what is written now is every participation there is, so the
                 # projection is computed from memory, by a second thread while this one waits for the server
                 members = [(pid, oid, orgs[oid], v[1], projects[pid].start_year, projects[pid].end_year)
                            for (pid, oid, _), v in state.items() if oid in orgs and pid in nodes]
                 projection = pool.submit(_collaborations, members)
-            self._write_batches(
-                "UNWIND $rows AS row MATCH (o:Organisation) WHERE id(o) = row[0] MATCH (p:Project) WHERE id(p) = row[1] "
-                "CREATE (o)-[:PARTICIPATES_IN {role: row[2], ec_contribution: row[3], source: row[4], "
-                "record_id: row[5]}]->(p)",
-                create, size=PART_BATCH)
-            self._write_batches(
-                "UNWIND $rows AS row MATCH (o:Organisation) WHERE id(o) = row[0] "
-                "MATCH (o)-[r:PARTICIPATES_IN]->(p:Project) WHERE id(p) = row[1] "
-                "AND coalesce(r.record_id, '') = coalesce(row[5], '') "
-                "SET r.role = row[2], r.ec_contribution = row[3], r.source = row[4]", update, size=PART_BATCH)
+            self._create_participations(create)
+            self._write_batches(UPDATE_PARTICIPATIONS, update, size=PART_BATCH)
             return len(create) + len(update), projection.result() if projection is not None else None
+
+    def _stored_participations(self, project_ids: list[str]) -> dict[ParticipationKey, ParticipationState]:
+        """The stored participations in the given projects, by (project, organisation node, record or '')."""
+        existing: dict[ParticipationKey, ParticipationState] = {}
+        for chunk in _chunks(project_ids, PART_BATCH):
+            for pid, oid, rid, role, ec, source in self._run(
+                    "UNWIND $ids AS id MATCH (o:Organisation)-[r:PARTICIPATES_IN]->(p:Project {id: id}) "
+                    "RETURN collect([p.id, o.id, coalesce(r.record_id, ''), r.role, r.ec_contribution, r.source]) "
+                    "AS rows", read=True, ids=chunk)[0]["rows"]:
+                existing[(pid, oid, rid)] = (role, ec, source)
+        return existing
+
+    def _create_participations(self, rows: list[list[Any]]) -> None:
+        """CREATE participations known to be new: [organisation id, project id (internal), role, EC
+        contribution, source, record id or None]."""
+        self._write_batches(CREATE_PARTICIPATIONS, rows, size=PART_BATCH)
 
     def _rebuild_collaborations(self, progress: Any = None, projection: list[list[Any]] | None = None,
                                 had: int = 1) -> None:
@@ -701,71 +818,50 @@ class Neo4jStore:
         CREATEd by internal node id, changed ones SET, vanished ones (and any duplicate) deleted."""
         self._mark_dirty()
         if projection is None:
-            with self._driver.session(database=self.database, default_access_mode="READ") as session:
-                # one record per project (not per participation): far less client work per row
-                result = session.run("MATCH (p:Project)<-[r:PARTICIPATES_IN]-(o:Organisation) "
-                                     "RETURN p.id AS p, p.start_year AS sy, p.end_year AS ey, "
-                                     "collect([o.id, id(o), r.ec_contribution]) AS m")
-                members = [(pid, oid, i, ec, sy, ey) for pid, sy, ey, m in (rec.values() for rec in result)
-                           for oid, i, ec in m]
-            projection = _collaborations(members)
-        a, b, weight, funding, first_year, last_year = projection
+            projection = _collaborations(self._participation_members())
         deletes: list[int] = []
         updates: list[list[Any]] = []
         if had:
-            stored: dict[tuple[int, int], tuple[int, tuple[Any, ...]]] = {}
-            with self._driver.session(database=self.database, default_access_mode="READ") as session:
-                result = session.run("MATCH (a:Organisation)-[c:COLLABORATES_WITH]->(b:Organisation) "
-                                     "RETURN id(a) AS a, collect([id(c), id(b), c.weight, c.funding, c.first_year, "
-                                     "c.last_year]) AS cs")  # one record per organisation, not per relationship
-                for x, rels in (rec.values() for rec in result):
-                    for cid, y, *values in rels:
-                        if (x, y) in stored:
-                            deletes.append(cid)  # a duplicate
-                        else:
-                            stored[(x, y)] = (cid, tuple(values))
-            keep = []
-            for i, values in enumerate(zip(weight, funding, first_year, last_year)):
-                old = stored.pop((a[i], b[i]), None)
-                if old is None:
-                    keep.append(i)
-                elif old[1] != values:
-                    updates.append([old[0], *values])
-            deletes.extend(cid for cid, _ in stored.values())
-            a, b, weight, funding, first_year, last_year = ([column[i] for i in keep] for column in
-                                                             (a, b, weight, funding, first_year, last_year))
-        self._write_batches("UNWIND $rows AS i MATCH ()-[c:COLLABORATES_WITH]->() WHERE id(c) = i DELETE c",
-                            deletes, size=COLLAB_BATCH)
-        self._write_batches("UNWIND $rows AS row MATCH ()-[c:COLLABORATES_WITH]->() WHERE id(c) = row[0] "
-                            "SET c.weight = row[1], c.funding = row[2], c.first_year = row[3], c.last_year = row[4]",
-                            updates, size=COLLAB_BATCH)
-        # columns, not rows: slices of six lists cost the client far less than 800,000 small lists
-        query = ("UNWIND range(0, size($a) - 1) AS i MATCH (x:Organisation) WHERE id(x) = $a[i] "
-                 "MATCH (y:Organisation) WHERE id(y) = $b[i] "
-                 "CREATE (x)-[:COLLABORATES_WITH {weight: $w[i], funding: $f[i], first_year: $fy[i], "
-                 "last_year: $ly[i]}]->(y)")
+            projection, updates, deletes = collaboration_changes(projection, self._stored_collaborations())
+        self._write_batches(DELETE_COLLABORATIONS, deletes, size=COLLAB_BATCH)
+        self._write_batches(UPDATE_COLLABORATIONS, updates, size=COLLAB_BATCH)
+        self._create_collaborations(projection, progress)
+        self._run("MATCH (m:HelixmapMeta {key: 'meta'}) SET m.collaborations_dirty = false")
+
+    def _participation_members(self) -> list[tuple[Any, ...]]:
+        """Every participation as `_collaborations` takes it, read back from the server."""
+        # one record per project (not per participation): far less client work per row
+        return [(rec["p"], oid, i, ec, rec["sy"], rec["ey"]) for rec in self._runner.stream(
+            "MATCH (p:Project)<-[r:PARTICIPATES_IN]-(o:Organisation) RETURN p.id AS p, p.start_year AS sy, "
+            "p.end_year AS ey, collect([o.id, id(o), r.ec_contribution]) AS m") for oid, i, ec in rec["m"]]
+
+    def _stored_collaborations(self) -> Iterator[tuple[int, list[list[Any]]]]:
+        """The stored COLLABORATES_WITH: (internal id of a, [[relationship id, id of b, weight, funding, first
+        year, last year], ...]), one record per organisation, not per relationship."""
+        for rec in self._runner.stream(
+                "MATCH (a:Organisation)-[c:COLLABORATES_WITH]->(b:Organisation) RETURN id(a) AS a, "
+                "collect([id(c), id(b), c.weight, c.funding, c.first_year, c.last_year]) AS cs"):
+            yield rec["a"], rec["cs"]
+
+    def _create_collaborations(self, projection: list[list[Any]], progress: Any) -> None:
+        """CREATE the new pairs by internal node id, in transactions of `COLLAB_BATCH`."""
+        a, b, weight, funding, first_year, last_year = projection
         total = len(a)
         task = progress.add_task("writing collaborations", total=total) if progress is not None else None
 
         def write(lo: int) -> int:
             hi = min(lo + COLLAB_BATCH, total)
-            params = {"a": a[lo:hi], "b": b[lo:hi], "w": weight[lo:hi], "f": funding[lo:hi],
-                      "fy": first_year[lo:hi], "ly": last_year[lo:hi]}
-            self._write(lambda tx: tx.run(query, params).consume())
+            # columns, not rows: slices of six lists cost the client far less than 800,000 small lists
+            self._runner.write_together([(CREATE_COLLABORATIONS, {
+                "a": a[lo:hi], "b": b[lo:hi], "w": weight[lo:hi], "f": funding[lo:hi], "fy": first_year[lo:hi],
+                "ly": last_year[lo:hi]})])
             return hi - lo
 
         starts = range(0, total, COLLAB_BATCH)
-        if COLLAB_WRITERS > 1 and len(starts) > 1:
-            with ThreadPoolExecutor(COLLAB_WRITERS) as pool:
-                for done in pool.map(write, starts):
-                    if task is not None:
-                        progress.advance(task, done)
-        else:
-            for lo in starts:
-                done = write(lo)
+        with ThreadPoolExecutor(COLLAB_WRITERS) as pool:
+            for done in (pool.map(write, starts) if COLLAB_WRITERS > 1 else map(write, starts)):
                 if task is not None:
                     progress.advance(task, done)
-        self._run("MATCH (m:HelixmapMeta {key: 'meta'}) SET m.collaborations_dirty = false")
 
     # -- locations -------------------------------------------------------------------------------
     def _resolver(self, orgs: list[Organisation]) -> Any:
@@ -1010,30 +1106,27 @@ class Neo4jStore:
                      "RETURN a.id AS a, b.id AS b, c.weight AS w, c.funding AS f, c.first_year AS fy, "
                      "c.last_year AS ly")
             params = {"min": flt.min_weight}
-        with self._driver.session(database=self.database, default_access_mode="READ") as session:
-            for rec in session.run(query, params):
-                a, b = rec["a"], rec["b"]
-                if ids is None or (a in ids and b in ids):
-                    yield a, b, rec["w"], rec["f"], rec["fy"], rec["ly"]
+        for rec in self._runner.stream(query, params):
+            a, b = rec["a"], rec["b"]
+            if ids is None or (a in ids and b in ids):
+                yield a, b, rec["w"], rec["f"], rec["fy"], rec["ly"]
 
     def iter_participations(self) -> Iterator[tuple[str, str, str | None, float | None]]:
         """(project id, organisation id, role, EU contribution) of every participation."""
-        with self._driver.session(database=self.database, default_access_mode="READ") as session:
-            for rec in session.run("MATCH (o:Organisation)-[r:PARTICIPATES_IN]->(p:Project) "
-                                   "RETURN p.id AS p, o.id AS o, collect(r.role) AS roles, "
-                                   "sum(r.ec_contribution) AS ec, count(r.ec_contribution) AS n_ec"):
-                role = None
-                for x in rec["roles"]:
-                    role = stronger_role(role, x)
-                yield rec["p"], rec["o"], role, rec["ec"] if rec["n_ec"] else None
+        for rec in self._runner.stream("MATCH (o:Organisation)-[r:PARTICIPATES_IN]->(p:Project) "
+                                       "RETURN p.id AS p, o.id AS o, collect(r.role) AS roles, "
+                                       "sum(r.ec_contribution) AS ec, count(r.ec_contribution) AS n_ec"):
+            role = None
+            for x in rec["roles"]:
+                role = stronger_role(role, x)
+            yield rec["p"], rec["o"], role, rec["ec"] if rec["n_ec"] else None
 
     def iter_projects(self) -> Iterator[tuple[str, int | None, list[str], str | None, str | None]]:
         """(id, start year, topics, programme part, programme) of every project."""
-        with self._driver.session(database=self.database, default_access_mode="READ") as session:
-            for rec in session.run("MATCH (p:Project) RETURN p.id AS id, p.doc AS doc"):
-                doc = json.loads(rec["doc"]) if rec["doc"] else {}
-                yield rec["id"], doc.get("start_year"), doc.get("topics") or [], doc.get("programme_part"), \
-                    doc.get("programme")
+        for rec in self._runner.stream("MATCH (p:Project) RETURN p.id AS id, p.doc AS doc"):
+            doc = json.loads(rec["doc"]) if rec["doc"] else {}
+            yield rec["id"], doc.get("start_year"), doc.get("topics") or [], doc.get("programme_part"), \
+                doc.get("programme")
 
     def relations(self, org_id: str) -> list[dict[str, Any]]:
         """Links of an organisation that are not collaboration (ROR parent, child, related...)."""
@@ -1051,7 +1144,8 @@ class Neo4jStore:
         for r in self._run("MATCH (o:Organisation {helix: 'government'}) "
                            "RETURN o.id AS id, o.name AS name, o.country AS country, o.doc AS doc, "
                            "o.nuts3 AS nuts3, o.urban_rural AS urban_rural, "
-                           "COUNT { MATCH (o)-[:PARTICIPATES_IN]->(p:Project) RETURN DISTINCT p } AS projects ORDER BY id", read=True):
+                           "COUNT { MATCH (o)-[:PARTICIPATES_IN]->(p:Project) RETURN DISTINCT p } AS projects "
+                           "ORDER BY id", read=True):
             lau = json.loads(r["doc"]).get("identifiers", {}).get("lau")
             if lau:
                 out.append({"id": r["id"], "name": r["name"], "country": r["country"], "lau": lau,
@@ -1080,35 +1174,12 @@ class Neo4jStore:
     def query(self, cypher: str, parameters: dict[str, Any] | None = None, *, timeout_s: float = 10.0,
               max_rows: int = 1000) -> dict[str, Any]:
         """Run researcher Cypher in a read transaction with a time limit and a row cap."""
-        from neo4j import unit_of_work
-        from neo4j.exceptions import ClientError, Neo4jError, TransientError
-
         lowered = " ".join(cypher.lower().split())
         for word in _FORBIDDEN:
             if word in lowered:
                 raise QueryRejectedError(f"'{word.strip('.')}' is not allowed in read-only queries")
-
-        @unit_of_work(timeout=timeout_s)
-        def work(tx: Any) -> dict[str, Any]:
-            result = tx.run(cypher, parameters or {})
-            rows = []
-            truncated = False
-            for record in result:
-                if len(rows) >= max_rows:
-                    truncated = True
-                    break
-                rows.append([_serialise(v) for v in record.values()])
-            return {"columns": list(result.keys()), "rows": rows, "truncated": truncated}
-
-        try:
-            with self._driver.session(database=self.database, default_access_mode="READ") as session:
-                answer = session.execute_read(work)
-        except ClientError as exc:
-            raise QueryRejectedError(f"{exc.code}: {exc.message}") from exc
-        except TransientError as exc:
-            raise QueryRejectedError(f"{exc.code}: {exc.message}") from exc
-        except Neo4jError as exc:
-            raise QueryRejectedError(f"{exc.code}: {exc.message}") from exc
+        answer = self._runner.read_limited(cypher, parameters, timeout_s=timeout_s, max_rows=max_rows,
+                                           convert=_serialise)
         answer.update({"row_cap": max_rows, "timeout_s": timeout_s})
         return answer
 

@@ -8,10 +8,12 @@ create the schema (constraints and indexes populate from the imported data) -> f
 groups, if any, through Bolt.
 
 What is written is exactly what `Neo4jStore.apply` writes into an empty store: the batch goes through
-`Neo4jStore.apply` itself, on a store whose server calls are captured instead of sent (`_Capture`), so record
-merging, participation folding, entity resolution and the COLLABORATES_WITH projection are the store's own
-code. Batches the capture does not handle (regions, municipalities, postcodes, places: anything
-`touches_regions()`) raise `NotSupportedError`; use the normal path for those.
+`Neo4jStore.apply` itself, run by `_Capture`, a writer whose write steps (creating nodes, PARTICIPATES_IN,
+organisation relations, the COLLABORATES_WITH projection) keep their rows for the CSV files and whose reads
+answer as an empty store does, so record merging, participation folding, entity resolution and the projection
+are the store's own code. A step it does not define reaches a runner with no server behind it, which refuses it
+with `NotSupportedError`; batches that `touches_regions()` (regions, municipalities, postcodes, places) are
+refused up front: use the normal path for those.
 
 Entity resolution is handled exactly, in two steps. The capture runs the store's own resolution over the
 batch's records (with the overrides the store's meta node holds), so the import report counts merged and
@@ -45,34 +47,69 @@ import math
 import subprocess
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from ecosystem.domain.batch import ImportBatch, ImportReport
 from ecosystem.domain.errors import NotSupportedError
-from ecosystem.domain.models import Organisation
+from ecosystem.domain.models import Organisation, OrganisationRelation
+from ecosystem.domain.resolution import Overrides
+from ecosystem.store.entities import Plan, override_ids, overrides_from_json
 from ecosystem.store.neo4j import Neo4jStore
+from ecosystem.store.neo4j_runner import Parameters, Row, Statement
 
 MANIFEST = "import.json"
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "neo4j"
 
 
-class _Regroup(Exception):
-    """Raised inside `Neo4jStore._resolve` once it has planned groups to form: they are formed after the import."""
+class _NoServer:
+    """The runner of a `_Capture`: there is no server, so a query reaching it is a step the bulk path does not
+    handle (a guard: every step of an import into an empty store is one of `_Capture`'s own methods)."""
+
+    def _refuse(self, cypher: str) -> NoReturn:
+        raise NotSupportedError(f"the bulk import does not handle this step: {cypher[:80]}")
+
+    def read(self, cypher: str, parameters: Parameters | None = None) -> list[Row]:
+        self._refuse(cypher)
+
+    def write(self, cypher: str, parameters: Parameters | None = None) -> list[Row]:
+        self._refuse(cypher)
+
+    def write_batches(self, cypher: str, rows: Sequence[Any], size: int, parameters: Parameters | None = None) -> None:
+        if rows:  # nothing to write is no step
+            self._refuse(cypher)
+
+    def write_together(self, statements: Sequence[Statement]) -> None:
+        self._refuse(statements[0][0] if statements else "")
+
+    def write_auto_commit(self, cypher: str, parameters: Parameters | None = None) -> None:
+        self._refuse(cypher)
+
+    def stream(self, cypher: str, parameters: Parameters | None = None) -> Iterator[Row]:
+        self._refuse(cypher)
+
+    def read_limited(self, cypher: str, parameters: Parameters | None, *, timeout_s: float, max_rows: int,
+                     convert: Callable[[Any], Any]) -> dict[str, Any]:
+        self._refuse(cypher)
+
+    def close(self) -> None:
+        pass
 
 
 class _Capture(Neo4jStore):
-    """A `Neo4jStore` on an empty store whose writes are kept in memory instead of sent to a server.
+    """The Neo4j import into an EMPTY store, writing to memory (rows for CSV files) instead of to a server.
 
-    Only the calls `apply` makes on an empty store for organisations, projects, participations and
-    organisation relations are handled; anything else raises `NotSupportedError`. Entity resolution runs up to
-    its plan; if the plan forms groups, `regroup` is set and the records stay ungrouped (see the module
-    docstring). `meta` is what the store's meta node holds (its resolution overrides are used)."""
+    `apply` is the store's own import (record merging, participation folding, entity resolution, the
+    COLLABORATES_WITH projection); this writer answers its reads as an empty store does and keeps what its write
+    steps would send. Anything else reaches `_NoServer`, which refuses it with `NotSupportedError`. When the
+    resolution plans groups, `regroup` is set and the records stay ungrouped (see the module docstring). `meta`
+    is what the store's meta node holds (its resolution overrides are used)."""
 
-    def __init__(self, meta: dict[str, Any] | None = None) -> None:  # no driver, no server
+    def __init__(self, meta: dict[str, Any] | None = None) -> None:  # no driver, no server, no schema
         self.database = "neo4j"
         self.uri = "capture:"
+        self._runner = _NoServer()
         self.meta = dict(meta or {})
         self.nodes: dict[str, list[dict[str, Any]]] = {}
         self.participations: list[list[Any]] = []
@@ -80,43 +117,27 @@ class _Capture(Neo4jStore):
         self.bumped = False
         self.regroup = False
 
+    # what an empty store holds: nothing but what this import creates
     def _counts(self) -> dict[str, int]:
         return dict.fromkeys(("organisations", "projects", "participations", "collaborations", "regions"), 0)
 
-    def _create_nodes(self, label: str, rows: list[dict[str, Any]]) -> dict[str, int]:
-        stored = self.nodes.setdefault(label, [])
-        start = len(stored)
-        stored.extend(rows)
-        return {row["id"]: start + i for i, row in enumerate(rows)}  # "internal ids": positions in the file
-
     def _node_ids(self, label: str, keys: list[str]) -> dict[str, int]:
-        return {}  # an empty store holds nothing but what this import creates
-
-    def _mark_dirty(self) -> None:
-        pass
-
-    def _bump(self) -> None:
-        self.bumped = True
-
-    def _run(self, query: str, read: bool = False, **params: Any) -> list[Any]:
-        if read and "m.collaborations_dirty AS d" in query:
-            return [{"d": False}]
-        if read and "m.resolution_overrides AS o" in query:
-            return [{"o": self.meta.get("resolution_overrides")}]
-        if read and query.startswith("MATCH (o:Organisation) WHERE (o.resolvable OR o.id IN $named) "
-                                     "AND o.grouped IS NULL RETURN o.doc AS doc"):
-            named = set(params.get("named") or ())
-            return [{"doc": row["doc"]} for row in self.nodes.get("Organisation", [])
-                    if (row["resolvable"] or row["id"] in named) and row["grouped"] is None]
-        if read and query.startswith(("MATCH (n:OrgRelation)", "MATCH (r:OrgRecord)")):
-            return []  # what is stored: an empty store holds no relations and no groups
-        raise NotSupportedError(f"the bulk import does not handle this step: {query[:80]}")
-
-    def _write(self, work: Any) -> Any:
-        raise NotSupportedError("the bulk import does not handle this step (a transaction function)")
+        return {}
 
     def _grouped(self) -> dict[str, str]:
-        return {}  # an empty store holds no groups
+        return {}
+
+    def _collaborations_dirty(self) -> bool:
+        return False
+
+    def _stored_overrides(self) -> Overrides | None:
+        return overrides_from_json(json.loads(self.meta["resolution_overrides"])
+                                   if self.meta.get("resolution_overrides") else None)
+
+    def _resolution_records(self, overrides: Overrides | None) -> list[Organisation]:
+        named = override_ids(overrides)
+        return [Organisation.model_validate_json(row["doc"]) for row in self.nodes.get("Organisation", [])
+                if (row["resolvable"] or row["id"] in named) and row["grouped"] is None]
 
     def _projects_of(self, ids: list[str]) -> dict[str, set[str]]:
         wanted = set(ids)
@@ -128,29 +149,35 @@ class _Capture(Neo4jStore):
                 out.setdefault(oid, set()).add(projects[p]["id"])
         return out
 
-    def _group_members(self, canonical_ids: list[str]) -> dict[str, dict[str, Organisation]]:
-        # `_resolve` reads the groups to undo right after planning a regrouping: none are stored, and the groups
-        # to form are formed after the import, through Bolt
-        raise _Regroup
+    # the write steps: kept for the files
+    def _create_nodes(self, label: str, rows: list[dict[str, Any]]) -> dict[str, int]:
+        stored = self.nodes.setdefault(label, [])
+        start = len(stored)
+        stored.extend(rows)
+        return {row["id"]: start + i for i, row in enumerate(rows)}  # "internal ids": positions in the file
 
-    def _resolve(self, report: ImportReport, *, regions_loaded: bool, review_path: Path | None = None) -> bool:
-        try:
-            return super()._resolve(report, regions_loaded=regions_loaded, review_path=review_path)
-        except _Regroup:
-            self.regroup = True
-            return False  # the batch is written ungrouped, with the projection of what is written
+    def _create_located_in(self, rows: list[dict[str, Any]]) -> None:
+        pass  # an empty store (no regions in the batch) has no region to link to
 
-    def _write_batches(self, query: str, rows: list[Any], size: int = 0, **params: Any) -> None:
-        if not rows:
-            return
-        if "CREATE (o)-[:PARTICIPATES_IN" in query:
-            self.participations.extend(rows)
-        elif "CREATE (o)-[:LOCATED_IN]->(r)" in query:
-            return  # MATCHes a Region: an empty store (no regions in the batch) has none, so nothing is created
-        elif query.startswith("UNWIND $rows AS row MERGE (n:OrgRelation {key: row.key})"):
-            self.nodes.setdefault("OrgRelation", []).extend(rows)
-        else:
-            raise NotSupportedError(f"the bulk import does not handle this step: {query[:80]}")
+    def _create_participations(self, rows: list[list[Any]]) -> None:
+        self.participations.extend(rows)
+
+    def _write_relations(self, relations: list[OrganisationRelation]) -> int:
+        rows = [{"key": f"{r.source_id}|{r.target_id}|{r.kind}", "source_id": r.source_id, "target_id": r.target_id,
+                 "kind": r.kind, "source": r.source.model_dump_json()} for r in relations]
+        unique = list({row["key"]: row for row in rows}.values())
+        self.nodes.setdefault("OrgRelation", []).extend(unique)
+        return len(rows)  # as `_merge_simple` counts them
+
+    def _regroup(self, todo: Plan, *, regions_loaded: bool) -> bool:
+        self.regroup = True  # the groups are formed after the import, through Bolt (`finish`)
+        return False  # the batch is written ungrouped, with the projection of what is written
+
+    def _mark_dirty(self) -> None:
+        pass
+
+    def _bump(self) -> None:
+        self.bumped = True
 
     def _rebuild_collaborations(self, progress: Any = None, projection: list[list[Any]] | None = None,
                                 had: int = 1) -> None:
@@ -226,46 +253,67 @@ def write_import_files(batch: ImportBatch, directory: Path | str, timings: dict[
     if timings is not None:
         timings["records"] = time.perf_counter() - start
     start = time.perf_counter()
-    nodes: list[list[str]] = []
-    relationships: list[list[str]] = []
-    counts: dict[str, int] = {}
-    multiline = False
+    files = _ImportFiles(directory)
     for label, rows in capture.nodes.items():
-        path = directory / f"nodes_{label}.csv"
-        multiline = _write_nodes(path, label, rows) or multiline
-        nodes.append([label, path.name])
-        counts[label] = len(rows)
+        files.nodes(label, rows)
     version = int(capture.meta.get("data_version") or 0) + (1 if capture.bumped else 0)
-    meta_row = {"key": "meta", "data_version": version, "collaborations_dirty": False,
-                "resolution_overrides": capture.meta.get("resolution_overrides")}
-    multiline = _write_nodes(directory / "nodes_HelixmapMeta.csv", "HelixmapMeta", [meta_row]) or multiline
-    nodes.append(["HelixmapMeta", "nodes_HelixmapMeta.csv"])
-
+    files.nodes("HelixmapMeta", [{"key": "meta", "data_version": version, "collaborations_dirty": False,
+                                  "resolution_overrides": capture.meta.get("resolution_overrides")}], count=False)
     if capture.participations:
-        path = directory / "rels_PARTICIPATES_IN.csv"
-        for column, name in ((2, "roles"), (4, "sources"), (5, "record ids")):
-            if {type(r[column]) for r in capture.participations} - {str, type(None)}:
-                raise NotSupportedError(f"participation {name} must be text")
-        ecs = _column_type(r[3] for r in capture.participations)
-        multiline = _write(path, f":START_ID(Organisation),:END_ID(Project),role,ec_contribution:{ecs},source,"
-                           "record_id", [f"{o},{p},{_cell(role)},{_cell(ec)},{_cell(source)},{_cell(record)}\n"
-                                         for o, p, role, ec, source, record in capture.participations]) or multiline
-        relationships.append(["PARTICIPATES_IN", path.name])
-        counts["PARTICIPATES_IN"] = len(capture.participations)
+        files.participations(capture.participations)
     if capture.projection is not None and capture.projection[0]:
-        a, b, weight, funding, first_year, last_year = capture.projection
-        path = directory / "rels_COLLABORATES_WITH.csv"
-        _write(path, ":START_ID(Organisation),:END_ID(Organisation),weight:long,funding:double,first_year:long,"
-               "last_year:long", [f"{x},{y},{w},{f!r},{'' if s is None else s},{'' if e is None else e}\n"
-                                  for x, y, w, f, s, e in zip(a, b, weight, funding, first_year, last_year)])
-        relationships.append(["COLLABORATES_WITH", path.name])
-        counts["COLLABORATES_WITH"] = len(a)
-    manifest = {"database": "neo4j", "id_type": "integer", "multiline_fields": multiline, "nodes": nodes,
-                "relationships": relationships, "counts": counts, "resolve_after_import": capture.regroup}
+        files.collaborations(capture.projection)
+    manifest = {"database": "neo4j", "id_type": "integer", "multiline_fields": files.multiline,
+                "nodes": files.node_files, "relationships": files.relationship_files, "counts": files.counts,
+                "resolve_after_import": capture.regroup}
     (directory / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
     if timings is not None:
         timings["files"] = time.perf_counter() - start
     return report, manifest
+
+
+class _ImportFiles:
+    """The CSV files of one offline import, and what the manifest lists of them."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.node_files: list[list[str]] = []
+        self.relationship_files: list[list[str]] = []
+        self.counts: dict[str, int] = {}
+        self.multiline = False  # a value holds a line break: the importer must parse multi-line fields
+
+    def nodes(self, label: str, rows: list[dict[str, Any]], *, count: bool = True) -> None:
+        path = self.directory / f"nodes_{label}.csv"
+        self.multiline = _write_nodes(path, label, rows) or self.multiline
+        self.node_files.append([label, path.name])
+        if count:
+            self.counts[label] = len(rows)
+
+    def participations(self, rows: list[list[Any]]) -> None:
+        """[organisation, project (positions in their files), role, EC contribution, source, record id]."""
+        for column, name in ((2, "roles"), (4, "sources"), (5, "record ids")):
+            if {type(r[column]) for r in rows} - {str, type(None)}:
+                raise NotSupportedError(f"participation {name} must be text")
+        ecs = _column_type(r[3] for r in rows)
+        path = self.directory / "rels_PARTICIPATES_IN.csv"
+        self.multiline = _write(path, f":START_ID(Organisation),:END_ID(Project),role,ec_contribution:{ecs},source,"
+                                "record_id", [f"{o},{p},{_cell(role)},{_cell(ec)},{_cell(source)},{_cell(record)}\n"
+                                              for o, p, role, ec, source, record in rows]) or self.multiline
+        self.relationship_files.append(["PARTICIPATES_IN", path.name])
+        self.counts["PARTICIPATES_IN"] = len(rows)
+
+    def collaborations(self, projection: list[list[Any]]) -> None:
+        """The projection's columns (see `ecosystem.store.neo4j._collaborations`)."""
+        path = self.directory / "rels_COLLABORATES_WITH.csv"
+        _write(path, ":START_ID(Organisation),:END_ID(Organisation),weight:long,funding:double,first_year:long,"
+               "last_year:long", [f"{x},{y},{w},{f!r},{_year(s)},{_year(e)}\n"
+                                  for x, y, w, f, s, e in zip(*projection, strict=True)])
+        self.relationship_files.append(["COLLABORATES_WITH", path.name])
+        self.counts["COLLABORATES_WITH"] = len(projection[0])
+
+
+def _year(value: int | None) -> str:
+    return "" if value is None else str(value)
 
 
 # --------------------------------------------------------------------------- the offline part and after
@@ -299,7 +347,7 @@ def finish(uri: str, username: str, password: str, timeout_s: float = 600,
     """Open the imported store: `Neo4jStore` creates the schema, which is then populated from the data; then,
     when `manifest` (from `write_import_files`) says so, the entity-resolution groups are formed through Bolt."""
     store = Neo4jStore(uri, username, password)
-    store._run(f"CALL db.awaitIndexes({int(timeout_s)})")
+    store._run("CALL db.awaitIndexes($timeout)", timeout=int(timeout_s))
     if manifest is not None and manifest.get("resolve_after_import"):
         store.resolve()  # with the overrides carried over into the meta node
     return store

@@ -9,7 +9,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from types import TracebackType
+from typing import Any, Self
 
 from ecosystem.domain.batch import ImportBatch, ImportReport
 from ecosystem.domain.bulk import paused_gc
@@ -88,6 +89,13 @@ class SQLiteStore:
             conn.execute("PRAGMA cache_size=-200000")
             self._local.conn = conn
         return conn
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
 
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)
@@ -433,7 +441,8 @@ class SQLiteStore:
         regions = [Region.model_validate_json(d) for (d,) in conn.execute("SELECT doc FROM regions")]
         shapes = [RegionShape(nuts_id=n, level=lv, geometry=json.loads(g))
                   for n, lv, g in conn.execute("SELECT nuts_id, level, geometry FROM region_shapes WHERE level=3")]
-        municipalities = [Municipality.model_validate_json(d) for (d,) in conn.execute("SELECT doc FROM municipalities")]
+        municipalities = [Municipality.model_validate_json(d)
+                          for (d,) in conn.execute("SELECT doc FROM municipalities")]
         conversions = [NutsConversion(*row) for row in conn.execute(
             "SELECT from_version, from_code, to_version, to_code, weight FROM nuts_conversions")]
         def lookup_in_tx(country: str, postcode: str) -> tuple[str, str] | None:
@@ -550,7 +559,8 @@ class SQLiteStore:
         base = "FROM organisations o"
         order = "o.name, o.id"
         if match:
-            base += " JOIN (SELECT id, min(rank) AS rank FROM organisation_names WHERE organisation_names MATCH ? GROUP BY id) f ON f.id = o.id"
+            base += (" JOIN (SELECT id, min(rank) AS rank FROM organisation_names WHERE organisation_names MATCH ? "
+                     "GROUP BY id) f ON f.id = o.id")
             args = [match, *args]
             order = "f.rank, o.name, o.id"
         clause = (" WHERE " + " AND ".join(where)) if where else ""
@@ -559,7 +569,7 @@ class SQLiteStore:
             f"SELECT o.id, o.name, o.country, o.helix, o.helix_confidence, o.nuts3, o.urban_rural, o.degurba, "
             f"o.city {base}{clause} ORDER BY {order} LIMIT ? OFFSET ?", [*args, limit, offset]).fetchall()
         keys = ("id", "name", "country", "helix", "helix_confidence", "nuts3", "urban_rural", "degurba", "city")
-        return total, [dict(zip(keys, r)) for r in rows]
+        return total, [dict(zip(keys, r, strict=True)) for r in rows]
 
     def canonical_id(self, org_id: str) -> str:
         """The id of the organisation node a source record belongs to (itself unless it was merged)."""
@@ -599,7 +609,7 @@ class SQLiteStore:
             (org_id, org_id, limit)).fetchall()
         keys = ("id", "name", "helix", "country", "nuts3", "urban_rural", "weight", "funding",
                 "first_year", "last_year")
-        return [dict(zip(keys, r)) for r in rows]
+        return [dict(zip(keys, r, strict=True)) for r in rows]
 
     def partner_count(self, org_id: str) -> int:
         return self._conn().execute(
@@ -643,7 +653,7 @@ class SQLiteStore:
             f"FROM organisations o LEFT JOIN regions r ON r.nuts_id = o.nuts3{clause}", args).fetchall()
         keys = ("id", "name", "helix", "urban_rural", "country", "nuts3", "region_name", "city", "lat", "lon",
                 "degurba")
-        return [dict(zip(keys, r)) for r in rows]
+        return [dict(zip(keys, r, strict=True)) for r in rows]
 
     def collaboration_edges(self, flt: NetworkFilter, ids: set[str] | None = None
                             ) -> Iterator[tuple[str, str, int, float, int | None, int | None]]:
@@ -708,7 +718,7 @@ class SQLiteStore:
             "WHERE o.helix = 'government' AND json_extract(o.doc, '$.identifiers.lau') IS NOT NULL "
             "ORDER BY o.id").fetchall()
         keys = ("id", "name", "country", "lau", "projects", "nuts3", "urban_rural")
-        return [dict(zip(keys, r)) for r in rows]
+        return [dict(zip(keys, r, strict=True)) for r in rows]
 
     def municipality(self, key: str) -> dict[str, Any] | None:
         """One LAU municipality by its key `COUNTRY:LAU_CODE`."""
