@@ -3,7 +3,7 @@
 Protocol (time split, nothing from the future in training):
 - validation: index built from projects starting <= 2015 only; targets are the partners each organisation
   first works with in projects starting 2016-2017. The score's coefficients were fitted here (`--refit`
-  reproduces the fit) and frozen into ecosystem/recommend.py as DEFAULT_WEIGHTS.
+  reproduces the fit) and frozen into ecosystem/analysis/recommend.py as DEFAULT_WEIGHTS.
 - test: index built from projects starting <= 2017 only (their participations and programme parts, and
   nothing else); targets are the partners each organisation first works with in projects starting
   2018-2020, not already partners in training, restricted to organisations known in training.
@@ -72,7 +72,7 @@ NOTES = [
     "recall@10 averaged over organisations; MRR: mean reciprocal rank of the best-ranked target over the "
     "full ranking (0 when no target can be ranked).",
     "Ties are broken by organisation id for every method. helixmap scores every candidate (a logistic model "
-    "whose coefficients were fitted on the validation split and frozen in ecosystem/recommend.py).",
+    "whose coefficients were fitted on the validation split and frozen in ecosystem/analysis/recommend.py).",
 ]
 
 
