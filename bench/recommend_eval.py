@@ -317,8 +317,9 @@ def fit_weights(split: Split, shortlist: int = 300, extra: int = 400, l2: float 
     fitted = minimize(loss, np.zeros(dim), jac=True, method="L-BFGS-B")
     w = np.round(fitted.x, 3)
     best = [float((X @ w + base).max()) for X, _, _, base in data]
-    coefficients = {"bias": round(-float(np.median(best)), 3), **{name: float(fixed.get(name, 0.0)) for name in FEATURES}}
-    coefficients.update({FEATURES[i]: float(v) for i, v in zip(free, w)})
+    coefficients = {"bias": round(-float(np.median(best)), 3),
+                    **{name: float(fixed.get(name, 0.0)) for name in FEATURES}}
+    coefficients.update({FEATURES[i]: float(v) for i, v in zip(free, w, strict=True)})
     return {"organisations": len(data), "fixed": fixed, "candidates_per_organisation": round(
                 float(np.mean([len(X) for X, _, _, _ in data])), 1),
             "loss": round(float(fitted.fun), 5), "converged": bool(fitted.success), "weights": coefficients}
