@@ -3,7 +3,7 @@
 Protocol (time split, nothing from the future in training):
 - validation: index built from projects starting <= 2015 only; targets are the partners each organisation
   first works with in projects starting 2016-2017. The score's coefficients were fitted here (`--refit`
-  reproduces the fit) and frozen into ecosystem/recommend.py as DEFAULT_WEIGHTS.
+  reproduces the fit) and frozen into ecosystem/analysis/recommend.py as DEFAULT_WEIGHTS.
 - test: index built from projects starting <= 2017 only (their participations and programme parts, and
   nothing else); targets are the partners each organisation first works with in projects starting
   2018-2020, not already partners in training, restricted to organisations known in training.
@@ -72,7 +72,7 @@ NOTES = [
     "recall@10 averaged over organisations; MRR: mean reciprocal rank of the best-ranked target over the "
     "full ranking (0 when no target can be ranked).",
     "Ties are broken by organisation id for every method. helixmap scores every candidate (a logistic model "
-    "whose coefficients were fitted on the validation split and frozen in ecosystem/recommend.py).",
+    "whose coefficients were fitted on the validation split and frozen in ecosystem/analysis/recommend.py).",
 ]
 
 
@@ -317,8 +317,9 @@ def fit_weights(split: Split, shortlist: int = 300, extra: int = 400, l2: float 
     fitted = minimize(loss, np.zeros(dim), jac=True, method="L-BFGS-B")
     w = np.round(fitted.x, 3)
     best = [float((X @ w + base).max()) for X, _, _, base in data]
-    coefficients = {"bias": round(-float(np.median(best)), 3), **{name: float(fixed.get(name, 0.0)) for name in FEATURES}}
-    coefficients.update({FEATURES[i]: float(v) for i, v in zip(free, w)})
+    coefficients = {"bias": round(-float(np.median(best)), 3),
+                    **{name: float(fixed.get(name, 0.0)) for name in FEATURES}}
+    coefficients.update({FEATURES[i]: float(v) for i, v in zip(free, w, strict=True)})
     return {"organisations": len(data), "fixed": fixed, "candidates_per_organisation": round(
                 float(np.mean([len(X) for X, _, _, _ in data])), 1),
             "loss": round(float(fitted.fun), 5), "converged": bool(fitted.success), "weights": coefficients}

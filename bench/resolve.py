@@ -108,7 +108,7 @@ def errors(pairs: list[dict[str, str]], same: Any) -> list[str]:
 
 
 def store_variant(pairs: list[dict[str, str]], same_function: Any) -> dict[str, Any]:
-    """The resolution as the stores apply it (`ecosystem.entities.resolve_store_records`): the CORDIS and ROR
+    """The resolution as the stores apply it (`ecosystem.store.entities.resolve_store_records`): the CORDIS and ROR
     records merged per id, and two records that take part in one CORDIS project side by side never merged.
     The stores hold no LAU records (a municipal government is linked to its LAU by an identifier), so the
     municipality pairs are left out here, and the function's figures are given again on the same pairs."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TypedDict
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -26,6 +27,18 @@ class Settings(BaseSettings):
     neo4j_database: str = Field("neo4j", validation_alias="NEO4J_DATABASE")
 
 
-def load_settings(**overrides: object) -> Settings:
+class _Flags(TypedDict, total=False):
+    """Settings a command-line flag can override (a flag not given is left out)."""
+
+    store: str
+    cache_dir: Path
+
+
+def load_settings(*, store: str | None = None, cache_dir: Path | None = None) -> Settings:
     """Settings from the environment, with explicit (non-None) overrides from flags."""
-    return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    flags: _Flags = {}
+    if store is not None:
+        flags["store"] = store
+    if cache_dir is not None:
+        flags["cache_dir"] = cache_dir
+    return Settings(**flags)

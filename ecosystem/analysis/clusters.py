@@ -55,7 +55,7 @@ def stable_labels(raw: Sequence[int], ids: Sequence[str]) -> list[int]:
     """Relabel a membership vector so ids run 1, 2, ... by decreasing size, then by smallest member id."""
     smallest: dict[int, str] = {}
     sizes: Counter[int] = Counter(raw)
-    for label, node in zip(raw, ids):
+    for label, node in zip(raw, ids, strict=True):
         if label not in smallest or str(node) < smallest[label]:
             smallest[label] = str(node)
     order = sorted(sizes, key=lambda c: (-sizes[c], smallest[c]))
@@ -83,7 +83,7 @@ def detect_clusters(graph: nx.Graph, *, seed: int = CLUSTER_SEED, resolution: fl
             ig.set_random_number_generator(random)
     labels = stable_labels(partition.membership, view.ids)
     modularity = g.modularity(labels, weights="weight", resolution=resolution) if g.ecount() else 0.0
-    return Clustering(dict(zip(view.ids, labels)), round(float(modularity), 6), seed, resolution)
+    return Clustering(dict(zip(view.ids, labels, strict=True)), round(float(modularity), 6), seed, resolution)
 
 
 # --- agreement between partitions ----------------------------------------------------------------------------------
@@ -112,7 +112,7 @@ def adjusted_rand_index(a: Mapping[str, Hashable] | Sequence[Hashable],
     n = len(xs)
     if n < 2:
         return 1.0
-    both = sum(_pairs(c) for c in Counter(zip(xs, ys)).values())
+    both = sum(_pairs(c) for c in Counter(zip(xs, ys, strict=True)).values())
     rows = sum(_pairs(c) for c in Counter(xs).values())
     cols = sum(_pairs(c) for c in Counter(ys).values())
     expected = rows * cols / _pairs(n)
@@ -164,10 +164,10 @@ def summarise_clusters(graph: nx.Graph, clustering: Clustering | Mapping[str, in
     pair_weight = np.bincount(inverse, np.concatenate([w[cross], w[cross]]), minlength=len(pair_codes))
     pair_links = np.bincount(inverse, minlength=len(pair_codes))
     between: dict[int, list[tuple[int, float, int]]] = defaultdict(list)
-    for code, weight, links in zip(pair_codes.tolist(), pair_weight.tolist(), pair_links.tolist()):
+    for code, weight, links in zip(pair_codes.tolist(), pair_weight.tolist(), pair_links.tolist(), strict=True):
         a, b = divmod(code, n_labels)
         between[a].append((b, weight, links))
-    strength = dict(zip(view.ids, within.tolist()))
+    strength = dict(zip(view.ids, within.tolist(), strict=True))
     nodes = graph.nodes
     out = []
     for cid, members in Clustering(membership, 0.0, 0, 1.0).members().items():

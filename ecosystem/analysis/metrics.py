@@ -237,7 +237,7 @@ def _groups(graph: nx.Graph, attribute: str, unknown: str | None) -> tuple[dict[
 
 def _plain_adjacency(graph: nx.Graph) -> Mapping[str, dict[str, Any]]:
     """The graph's own adjacency dicts: their `keys()` intersect in C over the smaller side (views do not)."""
-    return graph._adj  # type: ignore[no-any-return]
+    return graph._adj
 
 
 def _roles(own: int, sizes: list[int], closed: Any) -> BrokerageRoles:
@@ -354,8 +354,8 @@ def _brokerage_every_node(graph: nx.Graph, group: Mapping[str, int], k: int) -> 
     itinerant = np.where(own, 0, diagonal).sum(axis=1) // 2
     gate = (opened[np.arange(n), gid, :].sum(axis=1) - diagonal[own])
     liaison = (opened.sum(axis=(1, 2)) - 2 * gate - 2 * coordinator - 2 * itinerant) // 2
-    roles = zip(coordinator.tolist(), gate.tolist(), itinerant.tolist(), liaison.tolist())
-    return {node: BrokerageRoles(*r) for node, r in zip(ids, roles)}
+    roles = zip(coordinator.tolist(), gate.tolist(), itinerant.tolist(), liaison.tolist(), strict=True)
+    return {node: BrokerageRoles(*r) for node, r in zip(ids, roles, strict=True)}
 
 
 def brokerage(graph: nx.Graph, node: str, attribute: str = "helix", *,

@@ -59,6 +59,13 @@ MAX_NAMED = 5  # shared partners / topics named in one reason
 COMMON_TERM_SHARE = 0.5  # a term held by more than this share of organisations is not named as a reason
 
 TERM_KINDS = {"topic": "shared_topics", "part": "shared_programme_parts", "programme": "shared_programmes"}
+TERM_LABELS = {"topic": "call topics", "part": "programme parts", "programme": "programmes"}
+# Scales inside the features, fixed before the coefficients were fitted (they only move a feature's log-scale):
+RESOURCE_SCALE = 10.0  # resource_allocation = log(1 + RESOURCE_SCALE x RA)
+WALK_SCALE = 1e3  # walk_three = log(1 + WALK_SCALE x p)
+HELIX_GAP_SCALE = 4.0  # helix gap = max(0, 1 - HELIX_GAP_SCALE x share): none once a helix holds its fair 1/4
+_UNKNOWN_HELIX = HELICES.index("unknown")
+_UNKNOWN_URBAN_RURAL = URBAN_RURAL.index("unknown")
 
 
 @dataclass(frozen=True)
@@ -209,10 +216,18 @@ class RecommenderIndex:
         self.pos = {oid: i for i, oid in enumerate(self.ids)}
         self.orgs = [info[i] for i in self.ids]
         n = len(self.ids)
-        self.helix = np.array([HELICES.index(o.helix) if o.helix in HELICES else 4 for o in self.orgs],
+        self.helix = np.array([HELICES.index(o.helix) if o.helix in HELICES else _UNKNOWN_HELIX for o in self.orgs],
                               dtype=np.int8)
-        self.urban_rural = np.array([URBAN_RURAL.index(o.urban_rural) if o.urban_rural in URBAN_RURAL else 3
-                                     for o in self.orgs], dtype=np.int8)
+        self.urban_rural = np.array([URBAN_RURAL.index(o.urban_rural) if o.urban_rural in URBAN_RURAL
+                                     else _UNKNOWN_URBAN_RURAL for o in self.orgs], dtype=np.int8)
+        self._index_places()
+        member = self._index_graph(project_list, pairs)
+        self._index_terms(project_list, member, n)
+        self._index_years(project_list, member, n)
+        return self
+
+    def _index_places(self) -> None:
+        """Each organisation's country, NUTS1, NUTS2 and NUTS3 region as an integer code per code length."""
         for length in (2, 3, 4, 5):
             codes: dict[str, int] = {}
             column = []
@@ -223,14 +238,16 @@ class RecommenderIndex:
             self.places[length] = np.array(column, dtype=np.int64)
             self.place_codes[length] = codes
 
+    def _index_graph(self, project_list: list[ProjectInfo], pairs: list[tuple[str, str]]) -> sp.csr_matrix:
+        """The collaboration graph (shared projects per pair, adjacency, degrees); returns the organisations x
+        projects membership matrix (projects in `project_list` order, then unknown projects by id)."""
         project_pos = {p.id: j for j, p in enumerate(project_list)}
         extra = sorted({pid for pid, _ in pairs if pid not in project_pos})
         for pid in extra:
             project_pos[pid] = len(project_pos)
-        m = len(project_pos)
         rows = np.array([self.pos[oid] for _, oid in pairs], dtype=np.int64)
         cols = np.array([project_pos[pid] for pid, _ in pairs], dtype=np.int64)
-        member = sp.csr_matrix((np.ones(len(pairs)), (rows, cols)), shape=(n, m))
+        member = sp.csr_matrix((np.ones(len(pairs)), (rows, cols)), shape=(len(self.ids), len(project_pos)))
         together = (member @ member.T).tocsr()
         together.setdiag(0)
         together.eliminate_zeros()
@@ -240,10 +257,7 @@ class RecommenderIndex:
         self.adjacency.data[:] = 1.0
         self.degree = np.asarray(self.adjacency.sum(axis=1)).ravel()
         self.projects = np.asarray(member.sum(axis=1)).ravel().astype(np.int64)
-
-        self._index_terms(project_list, member, n)
-        self._index_years(project_list, member, n)
-        return self
+        return member
 
     def _index_terms(self, project_list: list[ProjectInfo], member: sp.csr_matrix, n: int) -> None:
         term_pos: dict[str, int] = {}
@@ -431,7 +445,7 @@ def _components_and_features(index: RecommenderIndex, query: Query, *, helix: st
     if helix is not None:
         helix_part = (index.helix == HELICES.index(helix)).astype(float)
     else:
-        gap = np.array([max(0.0, 1.0 - 4.0 * query.helix_share[h]) if h in FOUR_HELICES else 0.0
+        gap = np.array([max(0.0, 1.0 - HELIX_GAP_SCALE * query.helix_share[h]) if h in FOUR_HELICES else 0.0
                         for h in HELICES])
         helix_part = gap[index.helix]
     geography = np.zeros(n)
@@ -446,8 +460,8 @@ def _components_and_features(index: RecommenderIndex, query: Query, *, helix: st
              "thematic": _log_scaled(cosine, THEMATIC_SCALE, 1.0), "helix": helix_part,
              "geography": geography,
              "activity": _log_scaled(index.recent_projects(year), 1.0, ACTIVITY_CAP)}
-    feats = {"adamic_adar": np.log1p(adamic_adar), "resource_allocation": np.log1p(10.0 * resource),
-             "recent_two_hop": np.log1p(recent_two_hop), "walk_three": np.log1p(1e3 * walk_three),
+    feats = {"adamic_adar": np.log1p(adamic_adar), "resource_allocation": np.log1p(RESOURCE_SCALE * resource),
+             "recent_two_hop": np.log1p(recent_two_hop), "walk_three": np.log1p(WALK_SCALE * walk_three),
              "thematic": cosine, "theme_activity": np.log1p(theme_activity), "helix": helix_part,
              "geography": geography, "degree": np.log1p(degree),
              "activity_last_year": np.log1p(index.projects_in(year - 1)),
@@ -621,61 +635,77 @@ def _names(items: list[str]) -> str:
 
 def _explain(index: RecommenderIndex, query: Query, j: int, comps: dict[str, float], *, helix: str | None,
              recent: float, year: int, boost: float) -> tuple[list[str], dict[str, Any]]:
-    """Plain-words reasons and their data for candidate j."""
+    """Plain-words reasons and their data for candidate j: shared partners, shared themes, a missing helix,
+    geography, recent activity and a favour boost; at least the candidate's projects."""
     texts: list[str] = []
     data: dict[str, Any] = {}
-    shared = np.intersect1d(query.neighbours, index.neighbours(j), assume_unique=True)
-    if len(shared):
-        order = sorted(shared.tolist(), key=lambda w: (index.degree[w], index.ids[w]))  # most telling first
-        named = [{"id": index.ids[w], "name": index.orgs[w].name} for w in order[:MAX_NAMED]]
-        data["shared_partners"] = named
-        data["shared_partner_count"] = len(shared)
-        more = f" (and {len(shared) - len(named)} more)" if len(shared) > len(named) else ""
-        if len(shared) == 1:
-            texts.append(f"Works with your partner {named[0]['name']}")
-        else:
-            texts.append(f"Works with {len(shared)} of your partners: {_names([p['name'] for p in named])}{more}")
+    _explain_partners(index, query, j, texts, data)
     if comps["thematic"] > 0:
-        row = index.term_matrix.getrow(j)
-        telling = index.term_share <= COMMON_TERM_SHARE  # a term most organisations share explains nothing
-        overlap = [(float(query.terms[t]) * float(v), index.terms[t]) for t, v in zip(row.indices, row.data)
-                   if query.terms[t] > 0 and telling[t]]
-        overlap.sort(key=lambda x: (-x[0], x[1]))
-        for prefix, key in TERM_KINDS.items():
-            values = [t.split(":", 1)[1] for _, t in overlap if t.startswith(prefix + ":")][:MAX_NAMED]
-            if values:
-                data[key] = values
-                label = {"topic": "call topics", "part": "programme parts", "programme": "programmes"}[prefix]
-                texts.append(f"Shares your {label}: {', '.join(values)}")
-    cand_helix = index.orgs[j].helix
-    if comps["helix"] > 0 and cand_helix in FOUR_HELICES:
-        data["fills_helix"] = cand_helix
-        words = cand_helix.replace("_", " ")
-        if helix is not None:
-            texts.append(f"Brings the {words} helix you asked for")
-        elif query.helix_share.get(cand_helix, 0.0) == 0.0:
-            texts.append(f"Brings the {words} helix, missing among you and your partners")
-        else:
-            texts.append(f"Brings the {words} helix, weak among you and your partners "
-                         f"({query.helix_share[cand_helix]:.0%})")
+        _explain_themes(index, query, j, texts, data)
+    if comps["helix"] > 0 and index.orgs[j].helix in FOUR_HELICES:
+        _explain_helix(query, index.orgs[j].helix, helix, texts, data)
     geo = _geography(index, query, j, comps["geography"])
     if geo:
         data["geography"] = geo
         texts.append(geo[0].upper() + geo[1:])
     if recent > 0:
-        last = int(index.last_year[j])
-        data["recent_activity"] = {"last_year": last, "projects": int(recent),
+        data["recent_activity"] = {"last_year": int(index.last_year[j]), "projects": int(recent),
                                    "years": [year - ACTIVITY_WINDOW, year - 1]}
         texts.append(f"Active recently: {int(recent)} projects starting {year - ACTIVITY_WINDOW}-{year - 1}")
     if boost > 1.0:
-        favoured = [w for w, on in (("rural", index.orgs[j].urban_rural == "rural"),
-                                    ("civil society", cand_helix == "civil_society")) if on]
+        org = index.orgs[j]
+        favoured = [w for w, on in (("rural", org.urban_rural == "rural"),
+                                    ("civil society", org.helix == "civil_society")) if on]
         data["favoured"] = favoured
         texts.append(f"Ranked up as a {' and '.join(favoured)} partner (score x{boost:g})")
     if not texts:  # every recommendation carries a reason, even a weak one
         texts.append(f"{int(index.projects[j])} projects in the graph")
         data["projects"] = int(index.projects[j])
     return texts, data
+
+
+def _explain_partners(index: RecommenderIndex, query: Query, j: int, texts: list[str], data: dict[str, Any]) -> None:
+    """The partners the organisation and candidate j share, least connected (most telling) first."""
+    shared = np.intersect1d(query.neighbours, index.neighbours(j), assume_unique=True)
+    if not len(shared):
+        return
+    order = sorted(shared.tolist(), key=lambda w: (index.degree[w], index.ids[w]))
+    named = [{"id": index.ids[w], "name": index.orgs[w].name} for w in order[:MAX_NAMED]]
+    data["shared_partners"] = named
+    data["shared_partner_count"] = len(shared)
+    more = f" (and {len(shared) - len(named)} more)" if len(shared) > len(named) else ""
+    if len(shared) == 1:
+        texts.append(f"Works with your partner {named[0]['name']}")
+    else:
+        texts.append(f"Works with {len(shared)} of your partners: {_names([p['name'] for p in named])}{more}")
+
+
+def _explain_themes(index: RecommenderIndex, query: Query, j: int, texts: list[str], data: dict[str, Any]) -> None:
+    """The call topics, programme parts and programmes the organisation and candidate j share, strongest first
+    (a term most organisations share explains nothing)."""
+    row = index.term_matrix.getrow(j)
+    telling = index.term_share <= COMMON_TERM_SHARE
+    overlap = [(float(query.terms[t]) * float(v), index.terms[t]) for t, v in zip(row.indices, row.data, strict=True)
+               if query.terms[t] > 0 and telling[t]]
+    overlap.sort(key=lambda x: (-x[0], x[1]))
+    for prefix, key in TERM_KINDS.items():
+        values = [t.split(":", 1)[1] for _, t in overlap if t.startswith(prefix + ":")][:MAX_NAMED]
+        if values:
+            data[key] = values
+            texts.append(f"Shares your {TERM_LABELS[prefix]}: {', '.join(values)}")
+
+
+def _explain_helix(query: Query, cand_helix: str, asked: str | None, texts: list[str], data: dict[str, Any]) -> None:
+    """The helix candidate j brings: the one asked for, or one missing or weak among the organisation's."""
+    data["fills_helix"] = cand_helix
+    words = cand_helix.replace("_", " ")
+    if asked is not None:
+        texts.append(f"Brings the {words} helix you asked for")
+    elif query.helix_share.get(cand_helix, 0.0) == 0.0:
+        texts.append(f"Brings the {words} helix, missing among you and your partners")
+    else:
+        texts.append(f"Brings the {words} helix, weak among you and your partners "
+                     f"({query.helix_share[cand_helix]:.0%})")
 
 
 def _geography(index: RecommenderIndex, query: Query, j: int, closeness: float) -> str | None:

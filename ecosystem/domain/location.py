@@ -88,6 +88,19 @@ def normalise_postcode(country: str | None, raw: str | int | float | None) -> st
     three letters, NL ``1011 AB`` -> ``1011AB``, PT ``1000-001`` -> ``1000001`` (``4560-30`` -> ``4560``).
     None when nothing usable is left.
     """
+    text = _postcode_text(raw)
+    if text is None:
+        return None
+    cc = normalise_country(country)
+    digits = POSTCODE_DIGITS.get(cc or "")
+    if digits is not None:
+        return _numeric(text, digits)
+    own_form = _POSTCODE_FORMS.get(cc or "")
+    return own_form(text) if own_form is not None else _alphanumeric(text)
+
+
+def _postcode_text(raw: str | int | float | None) -> str | None:
+    """A postcode as upper-case text; a number (JSON exports) as its digits; None for nothing usable."""
     if raw is None or isinstance(raw, bool):
         return None
     if isinstance(raw, float):
@@ -95,38 +108,42 @@ def normalise_postcode(country: str | None, raw: str | int | float | None) -> st
             return None
         raw = int(raw)
     if isinstance(raw, int):
-        if raw < 0:
-            return None
-        text = str(raw)
-    else:
-        text = str(raw).strip().upper()
-        if not text:
-            return None
-    cc = normalise_country(country)
-    digits = POSTCODE_DIGITS.get(cc or "")
-    if digits is not None:
-        return _numeric(text, digits)
-    if cc == "NL":
-        if len(text) == 7 and text[4] == " " and text[:4].isdigit() and text[5:].isalpha():
-            return text[:4] + text[5:]
-        m = _NL.search(_strip_prefix(text))
-        return (m.group(1) + (m.group(2) or "")) if m else None
-    if cc == "PT":
-        if len(text) == 8 and text[4] == "-" and text[:4].isdigit() and text[5:].isdigit():
-            return text[:4] + text[5:]
-        m = _PT.search(_strip_prefix(text))
-        return (m.group(1) + (m.group(2) or "")) if m else None
-    if cc == "IE":
-        return _eircode_key(text)
-    if cc == "MT":
-        m = _MT.match(text)
-        return m.group(1) if m else None
-    if cc == "UK":
-        m = _UK.match(text.replace(" ", "")) or _UK.match(text)
-        if m:
-            return m.group(1) + m.group(2)
-    out = _NOT_ALNUM.sub("", text)
-    return out or None
+        return str(raw) if raw >= 0 else None
+    text = str(raw).strip().upper()
+    return text or None
+
+
+def _alphanumeric(text: str) -> str | None:
+    """The letters and digits of a postcode (countries without a form of their own)."""
+    return _NOT_ALNUM.sub("", text) or None
+
+
+def _dutch(text: str) -> str | None:
+    """NL: four digits and two letters, ``1011 AB`` -> ``1011AB`` (the letters may be missing)."""
+    if len(text) == 7 and text[4] == " " and text[:4].isdigit() and text[5:].isalpha():
+        return text[:4] + text[5:]
+    m = _NL.search(_strip_prefix(text))
+    return (m.group(1) + (m.group(2) or "")) if m else None
+
+
+def _portuguese(text: str) -> str | None:
+    """PT: four digits and three, ``1000-001`` -> ``1000001`` (a short suffix is dropped: ``4560-30`` -> ``4560``)."""
+    if len(text) == 8 and text[4] == "-" and text[:4].isdigit() and text[5:].isdigit():
+        return text[:4] + text[5:]
+    m = _PT.search(_strip_prefix(text))
+    return (m.group(1) + (m.group(2) or "")) if m else None
+
+
+def _maltese(text: str) -> str | None:
+    """MT: the three letters of ``VLT 1234``."""
+    m = _MT.match(text)
+    return m.group(1) if m else None
+
+
+def _british(text: str) -> str | None:
+    """UK: outward and inward code without the space (``SW1A 1AA`` -> ``SW1A1AA``), else letters and digits."""
+    m = _UK.match(text.replace(" ", "")) or _UK.match(text)
+    return m.group(1) + m.group(2) if m else _alphanumeric(text)
 
 
 def _strip_prefix(text: str) -> str:
@@ -161,6 +178,12 @@ def _eircode_key(text: str) -> str | None:
     return None
 
 
+# Countries whose postcodes are not all digits, each with its own form.
+_POSTCODE_FORMS: dict[str, Callable[[str], str | None]] = {
+    "NL": _dutch, "PT": _portuguese, "IE": _eircode_key, "MT": _maltese, "UK": _british,
+}
+
+
 def postcode_prefix_rows(rows: Iterable[tuple[str, str, str]], *,
                          min_codes: int = 3) -> Iterator[tuple[str, str, str]]:
     """Extra (country, prefix, nuts3) rows for the shortest prefixes whose postcodes (at least
@@ -175,25 +198,31 @@ def postcode_prefix_rows(rows: Iterable[tuple[str, str, str]], *,
     for country, postcode, nuts3 in rows:
         by_country[country][postcode] = nuts3
     for country, codes in by_country.items():
-        prefix_regions: dict[str, str | None] = {}
-        counts: Counter[str] = Counter()
-        for postcode, nuts3 in codes.items():
-            for n in range(1, len(postcode)):
-                p = postcode[:n]
-                counts[p] += 1
-                seen = prefix_regions.get(p, "")
-                if seen == "":
-                    prefix_regions[p] = nuts3
-                elif seen is not None and seen != nuts3:
-                    prefix_regions[p] = None
+        for prefix, region in _vouched_prefixes(codes, min_codes):
+            yield country, prefix, region
 
-        def vouches(prefix: str) -> bool:
-            return prefix_regions.get(prefix) is not None and counts[prefix] >= min_codes \
-                and prefix not in codes
 
-        for prefix, region in prefix_regions.items():
-            if region is not None and vouches(prefix) and not vouches(prefix[:-1]):
-                yield country, prefix, region
+def _vouched_prefixes(codes: dict[str, str], min_codes: int) -> Iterator[tuple[str, str]]:
+    """(prefix, nuts3) for the shortest prefixes of one country's postcodes (`codes`: postcode -> nuts3) whose
+    postcodes, at least `min_codes` of them, all lie in one NUTS3."""
+    prefix_regions: dict[str, str | None] = {}
+    counts: Counter[str] = Counter()
+    for postcode, nuts3 in codes.items():
+        for n in range(1, len(postcode)):
+            p = postcode[:n]
+            counts[p] += 1
+            seen = prefix_regions.get(p, "")
+            if seen == "":
+                prefix_regions[p] = nuts3
+            elif seen is not None and seen != nuts3:
+                prefix_regions[p] = None
+
+    def vouches(prefix: str) -> bool:
+        return prefix_regions.get(prefix) is not None and counts[prefix] >= min_codes and prefix not in codes
+
+    for prefix, region in prefix_regions.items():
+        if region is not None and vouches(prefix) and not vouches(prefix[:-1]):
+            yield prefix, region
 
 
 def postcode_lookup_from_rows(version: str, rows: Iterable[tuple[str, str, str]], *,
@@ -271,6 +300,12 @@ class _Part:
         return math.sqrt(best)
 
 
+KM_PER_DEGREE = 111.2  # kilometres in a degree of latitude (and of longitude at the equator)
+LON_STRETCH = 3  # a degree of longitude shrinks with latitude: a margin in degrees times this covers it up to 70°N
+GRID_CELL_DEG = 0.5  # side of a cell of the bounding-box grid, in degrees
+SNAP_KM = 10.0  # a point this close to a region (a harbour institute in the generalised sea) is placed in it
+
+
 class ShapeIndex:
     """Point-in-NUTS3 lookup over RegionShapes (other levels are ignored) with a bounding-box grid.
 
@@ -278,10 +313,11 @@ class ShapeIndex:
     the sea) goes to the nearest region within `snap_km`, if any.
     """
 
-    def __init__(self, shapes: Iterable[RegionShape], *, cell_deg: float = 0.5, snap_km: float = 10.0) -> None:
+    def __init__(self, shapes: Iterable[RegionShape], *, cell_deg: float = GRID_CELL_DEG,
+                 snap_km: float = SNAP_KM) -> None:
         self._cell = cell_deg
-        self._snap = snap_km / 111.2
-        self._snap_lon = self._snap * 3  # a degree of longitude shrinks with latitude: enough up to 70°N
+        self._snap = snap_km / KM_PER_DEGREE
+        self._snap_lon = self._snap * LON_STRETCH
         self._grid: dict[tuple[int, int], list[_Part]] = defaultdict(list)
         self._parts: dict[str, list[_Part]] = defaultdict(list)
         for shape in shapes:
@@ -324,8 +360,8 @@ class ShapeIndex:
 
     def near(self, nuts_id: str, lon: float, lat: float, km: float | None = None) -> bool:
         """Whether (lon, lat) is inside region `nuts_id` or within `km` (default `snap_km`) of it."""
-        limit = self._snap if km is None else km / 111.2
-        lon_limit = limit * 3
+        limit = self._snap if km is None else km / KM_PER_DEGREE
+        lon_limit = limit * LON_STRETCH
         for part in self._parts.get(nuts_id, ()):
             if part.minx - lon_limit <= lon <= part.maxx + lon_limit and part.miny - limit <= lat <= part.maxy + limit \
                     and (part.contains(lon, lat) or part.distance(lon, lat) <= limit):
@@ -342,7 +378,8 @@ class ShapeIndex:
                 return part.nuts_id
         best, best_id = self._snap, None
         for part in parts:
-            if part.minx - 3 * best <= lon <= part.maxx + 3 * best and part.miny - best <= lat <= part.maxy + best:
+            if part.minx - LON_STRETCH * best <= lon <= part.maxx + LON_STRETCH * best \
+                    and part.miny - best <= lat <= part.maxy + best:
                 d = part.distance(lon, lat)
                 if d <= best:
                     best, best_id = d, part.nuts_id
@@ -473,6 +510,10 @@ def _city_keys(city: str, country: str) -> list[str]:
 
 # ---------------------------------------------------------------------------------------------- resolver
 
+DOMINANT_POPULATION = 10  # a city names the most populous of its namesakes when it has this many times the next's
+MIN_CITY_WORD = 3  # shorter words of a city name ("LEUVEN HEVERLEE" -> leuven, heverlee) do not name a municipality
+
+
 class _Lau:
     __slots__ = ("lau_code", "degurba", "regions", "population")
 
@@ -582,71 +623,99 @@ class LocationResolver:
         })
 
     def _resolve(self, loc: Location) -> _Resolved:
+        """In order of preference: the source's NUTS3 code, its municipality code, its postcode and coordinates
+        (weighed against each other), its city's name; then the municipality and the degree of urbanisation."""
         notes: list[str] = []
         nuts_code = (loc.nuts_code or "").strip().upper() or None
         country = normalise_country(loc.country) or (normalise_country(nuts_code[:2]) if nuts_code else None)
-        nuts3: str | None = None
-        method: str | None = None
-        within: str | None = None  # a NUTS1/2 code given by the source
-
-        if nuts_code:
-            code = self._known_code(nuts_code, notes)
-            if code and len(code) == 5:
-                nuts3, method = code, "nuts"
-            elif code:
-                within = code
-
+        nuts3, method, within = self._by_nuts_code(nuts_code, notes) if nuts_code else (None, None, None)
         by_code: _Lau | None = None
         if nuts3 is None and loc.municipality_code and country:
-            code = loc.municipality_code.strip()
-            by_code = self._by_code.get((country, code)) or self._by_code.get((country, code.lstrip("0")))
-            if by_code is None:
-                notes.append(f"municipality code {code} is not in the LAU table of {country}")
-            elif by_code.regions:
+            by_code = self._by_municipality_code(country, loc.municipality_code, notes)
+            if by_code is not None:
                 nuts3, method = by_code.regions[0], "municipality"
-                if len(by_code.regions) > 1:
-                    notes.append(f"municipality {code} lies in {', '.join(by_code.regions)} (NUTS 2021): "
-                                 f"{nuts3} taken")
-            else:
-                by_code = None
-
         disagree = False
         if nuts3 is None and (country is None or country in self._countries):
-            by_postcode = self._by_postcode(country, loc, notes)
-            by_point = self._by_coordinates(country, loc, notes)
-            if by_postcode:
-                nuts3, method, disagree = self._weigh(by_postcode, by_point, loc, country, notes)
-            elif by_point:
-                nuts3, method = by_point, "coordinates"
-            if nuts3 is None and loc.city and country:
-                nuts3 = self._by_city(country, loc.city, within, notes)
-                method = "city" if nuts3 else None
-            if nuts3 is None and loc.city and country and self.places is not None \
-                    and (loc.lat is None or loc.lon is None):
-                hit = self.places.locate(loc.city, country, nuts3_hint=within)
-                if hit:
-                    lat, lon, note = hit
-                    nuts3 = self.shapes.lookup(lon, lat)
-                    method = "place" if nuts3 else None
-                    if note:
-                        notes.append(note)
-            if nuts3 and within and not nuts3.startswith(within):
-                notes.append(f"NUTS code {within} given, but {method} places it in {nuts3}")
+            nuts3, method, disagree = self._by_evidence(loc, country, within, notes)
         elif nuts3 is None:
             notes.append(f"country {country} has no NUTS regions")
         if nuts3 is None and within:
             notes.append(f"NUTS code {within} is not a NUTS3 region and nothing else places it")
+        lau_code, degurba = self._municipality_and_degree(loc, country, nuts3, by_code, notes)
+        region = self.regions.get(nuts3) if nuts3 else None
+        urban_rural = region.urban_rural if region else UrbanRural.UNKNOWN
+        return nuts3, method, urban_rural, lau_code, degurba, tuple(notes), disagree
 
-        lau_code, degurba = None, None
+    def _by_nuts_code(self, nuts_code: str, notes: list[str]) -> tuple[str | None, str | None, str | None]:
+        """(nuts3, method, within) from the source's NUTS code: a NUTS3 region, or a NUTS1/2 code (`within`)
+        that the other evidence must fall in; codes of other NUTS versions converted."""
+        code = self._known_code(nuts_code, notes)
+        if code and len(code) == 5:
+            return code, "nuts", None
+        return None, None, code or None
+
+    def _by_municipality_code(self, country: str, municipality_code: str, notes: list[str]) -> _Lau | None:
+        """The municipality (LAU) the source's code names, when the LAU table places it in a region."""
+        code = municipality_code.strip()
+        lau = self._by_code.get((country, code)) or self._by_code.get((country, code.lstrip("0")))
+        if lau is None:
+            notes.append(f"municipality code {code} is not in the LAU table of {country}")
+            return None
+        if not lau.regions:
+            return None
+        if len(lau.regions) > 1:
+            notes.append(f"municipality {code} lies in {', '.join(lau.regions)} (NUTS 2021): {lau.regions[0]} taken")
+        return lau
+
+    def _by_evidence(self, loc: Location, country: str | None, within: str | None,
+                     notes: list[str]) -> tuple[str | None, str | None, bool]:
+        """(nuts3, method, disagreement) from postcode and coordinates, else from the city's name."""
+        nuts3: str | None = None
+        method: str | None = None
+        disagree = False
+        by_postcode = self._by_postcode(country, loc, notes)
+        by_point = self._by_coordinates(country, loc, notes)
+        if by_postcode:
+            nuts3, method, disagree = self._weigh(by_postcode, by_point, loc, country, notes)
+        elif by_point:
+            nuts3, method = by_point, "coordinates"
+        if nuts3 is None and loc.city and country:
+            nuts3, method = self._by_name(loc, loc.city, country, within, notes)
+        if nuts3 and within and not nuts3.startswith(within):
+            notes.append(f"NUTS code {within} given, but {method} places it in {nuts3}")
+        return nuts3, method, disagree
+
+    def _by_name(self, loc: Location, city: str, country: str, within: str | None,
+                 notes: list[str]) -> tuple[str | None, str | None]:
+        """(nuts3, method) from the city's name: a municipality of that name, else (only without coordinates)
+        a place of that name in the gazetteer."""
+        nuts3 = self._by_city(country, city, within, notes)
+        if nuts3:
+            return nuts3, "city"
+        if self.places is None or (loc.lat is not None and loc.lon is not None):
+            return None, None
+        hit = self.places.locate(city, country, nuts3_hint=within)
+        if not hit:
+            return None, None
+        lat, lon, note = hit
+        nuts3 = self.shapes.lookup(lon, lat)
+        if note:
+            notes.append(note)
+        return nuts3, "place" if nuts3 else None
+
+    def _municipality_and_degree(self, loc: Location, country: str | None, nuts3: str | None, by_code: _Lau | None,
+                                 notes: list[str]) -> tuple[str | None, Degurba | None]:
+        """(LAU code, degree of urbanisation): the municipality given by code or named by the city in `nuts3`;
+        the region's degree when every municipality of the region has the same one."""
+        lau_code: str | None = None
+        degurba: Degurba | None = None
         if by_code is not None:
             lau_code, degurba = by_code.lau_code, by_code.degurba
         elif nuts3 and loc.city and country:
             lau_code, degurba = self._municipality(country, loc.city, nuts3, notes)
         if nuts3 and degurba is None:
             degurba = self._region_degurba.get(nuts3)  # every municipality of the region has this degree
-        region = self.regions.get(nuts3) if nuts3 else None
-        urban_rural = region.urban_rural if region else UrbanRural.UNKNOWN
-        return nuts3, method, urban_rural, lau_code, degurba, tuple(notes), disagree
+        return lau_code, degurba
 
     def _weigh(self, by_postcode: list[str], by_point: str | None, loc: Location, country: str | None,
                notes: list[str]) -> tuple[str, str, bool]:
@@ -746,7 +815,7 @@ class LocationResolver:
                 return regions.pop(), None
             if len(regions) > 1:
                 laus.sort(key=lambda lau: -lau.population)
-                if laus[0].population >= 10 * max(laus[1].population, 1):
+                if laus[0].population >= DOMINANT_POPULATION * max(laus[1].population, 1):
                     return laus[0].regions[0], None
                 return None, f"city {city!r} names municipalities in {len(regions)} regions"
         return None, None
@@ -770,18 +839,10 @@ class LocationResolver:
         ("Freiburg" -> "Freiburg im Breisgau, Stadt"), then a word of it ("LEUVEN HEVERLEE"). Several
         municipalities with one degree of urbanisation (Bratislava's boroughs) still give that degree."""
         matches = self._laus_for(country, city)
-        names, laus = self._region_names.get(nuts3, ([], []))
         attempts: list[list[_Lau]] = [[lau for lau in found if nuts3 in lau.regions] for _key, found in matches]
-        for key in _city_keys(city, country):
-            start = bisect.bisect_left(names, key + " ")
-            found = []
-            for i in range(start, len(names)):
-                if not names[i].startswith(key + " "):
-                    break
-                found.append(laus[i])
-            attempts.append(found)
+        attempts += [self._names_starting_with(nuts3, key) for key in _city_keys(city, country)]
         attempts += [[lau for lau in self._laus.get((country, word), ()) if nuts3 in lau.regions]
-                     for word in fold(city).split() if len(word) >= 3]
+                     for word in fold(city).split() if len(word) >= MIN_CITY_WORD]
         for found in attempts:
             distinct = {lau.lau_code: lau for lau in found}
             if len(distinct) == 1:
@@ -789,12 +850,20 @@ class LocationResolver:
                 return lau.lau_code, lau.degurba, None
             if distinct:
                 degrees = {lau.degurba for lau in distinct.values()}
-                if len(degrees) == 1:
-                    return None, degrees.pop(), None
-                return None, None, None
+                return None, degrees.pop() if len(degrees) == 1 else None, None
         elsewhere = {lau.lau_code: lau for _key, found in matches for lau in found}
         if len(elsewhere) == 1:
             lau = next(iter(elsewhere.values()))
             where = lau.regions[0] if lau.regions else "an unknown region"
             return None, None, f"city {city!r} is a municipality in {where}, not in {nuts3}: municipality not set"
         return None, None, None
+
+    def _names_starting_with(self, nuts3: str, key: str) -> list[_Lau]:
+        """The municipalities of region `nuts3` whose name starts with the words of `key`."""
+        names, laus = self._region_names.get(nuts3, ([], []))
+        found = []
+        for i in range(bisect.bisect_left(names, key + " "), len(names)):
+            if not names[i].startswith(key + " "):
+                break
+            found.append(laus[i])
+        return found

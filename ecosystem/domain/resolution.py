@@ -44,12 +44,52 @@ __all__ = [
     "resolve_entities", "write_review",
 ]
 
+# Thresholds and scores of the rules (docs/entity-resolution.md). Unless said otherwise, each was tuned on the
+# tuning half of the hand-labelled pairs (tests/data/entity_pairs.csv; `bench/resolve.py --errors` lists the
+# tuning half's wrong pairs) for precision >= 0.98 and recall >= 0.90, the held-out half left for measuring.
+
+# decisions
 ACCEPT = 90.0        # a pair scoring this or more is one organisation
 REVIEW = 78.0        # from here up to ACCEPT: uncertain, written to the review file, not merged
 KEEP = 60.0          # weaker pairs are not reported in `Resolution.pairs`
+MAX_SCORE = 100.0    # scores are capped here; an identifier, an override or a municipality's name scores this
+
+# names
+WHOLE_NAME_WEIGHT = 0.4     # share of the whole names in the name score ...
+CORE_NAME_WEIGHT = 0.6      # ... and of their distinctive words (generic words such as "university" left out)
 CONTAINED = 92.0     # the name score of a name holding the other whole plus a qualifier (with witnesses)
 PART_PENALTY = 15.0  # a part of a name ("X" of "X - Y") counts less than a whole name
+MIN_ACRONYM = 3      # characters an acronym needs to count as evidence ("TU" or "AB" name too many)
+
+# place
+SAME_PLACE_KM = 15.0        # this close (or the same city): the same place
+SAME_PLACE_BONUS = 4.0
+NEAR_KM = 50.0              # up to this far: near
+NEAR_BONUS = 1.0
+FAR_KM = 100.0              # farther than this: far apart ...
+FAR_PENALTY = 8.0           # ... which costs this,
+NEARLY_SAME_NAMES = 97.0    # ... unless the names score this or more (a head office and a main site),
+FAR_PENALTY_SAME_NAMES = 3.0  # ... which costs only this
+DIFFERENT_CITY_PENALTY = 4.0  # different cities and no coordinates to say how far apart
+EARTH_RADIUS_KM = 6371.0    # mean radius, for great-circle distances
+
+# other witnesses
+SAME_WEBSITE_BONUS = 5.0    # the same home page host on both records
+SAME_ACRONYM_BONUS = 3.0    # a shared acronym alone
+ACRONYM_AND_PLACE = ACCEPT + 2  # at least this with a shared acronym and the same place or website ...
+ACRONYM_MIN_NAMES = 50.0    # ... when the names score this or more (both place and website: any names)
+CONTAINED_UNWITNESSED = REVIEW + 2  # at most this for a name holding the other without place and second witness
+COMPANY_VS_NONPROFIT = REVIEW + 4   # at most this for a company and a foundation or association: two persons
+LEGAL_FORM_PENALTY = 8.0    # legal forms both stated and different ("SA" vs "SAS")
+VAT_NAMES_SUPPORT = 80.0    # the same VAT number merges when the names score this or more (or same place)
+DISTINCT_WORD = 3           # characters a shared name word needs to support a same VAT number
+
+# blocking and municipalities
 MAX_POSTING = 40     # a name word shared by more records of a country than this makes no candidates
+RAREST_WORDS = 2     # a record whose words are all common makes candidates with its this many rarest words
+MIN_BLOCKING_WORD = 2       # shorter name words make no candidates
+DOMINANT_POPULATION = 10    # a municipality this many times as populous as the next of its name is meant
+SAME_PLACE_NAME = 80        # fuzz.ratio from which a record's city names the same place as a government's name
 DEDUPLICATED_SOURCES = frozenset({"ror", "lau"})
 IDENTIFIER_KEYS = ("pic", "ror", "isni", "wikidata", "grid", "fundref", "lau")
 
@@ -371,6 +411,26 @@ def _foundation_of(words: list[str]) -> bool:
     return False
 
 
+def _strip_boilerplate(words: list[str]) -> list[str]:
+    """Words without legal boilerplate ("The Chancellor, Masters and Scholars of the") and trailing dashes."""
+    for seq in _BOILERPLATE:
+        if len(words) > len(seq) and seq[0] in words:
+            words = _strip_sequence(words, seq) or words
+    while words and words[-1] == _DASH:
+        words.pop()
+    return words
+
+
+def _name_types(canon: list[str], foundation_of: bool) -> set[str]:
+    """The kinds of organisation a name states (university, hospital, faculty, "foundation of", ...)."""
+    types = {w for w in canon if w in _STRONG_TYPES or w in _GENERIC}
+    if "medical" in canon and "centre" in canon:
+        types.add("hospital")
+    if foundation_of:
+        types.add("foundation of")
+    return types
+
+
 @lru_cache(maxsize=200_000)
 def _analyse(name: str, part: bool = False) -> _Name:
     marked = _DASH_PART.sub(" xdashx ", name)
@@ -380,17 +440,9 @@ def _analyse(name: str, part: bool = False) -> _Name:
     if len(words) > 1 and words[0] in _FOUNDATION_WORDS and not foundation_of:
         legal = legal or "foundation"  # "Stiftelsen SINTEF", "Fundacion Tecnalia": the foundation is the legal form
         words = words[1:]
-    for seq in _BOILERPLATE:
-        if len(words) > len(seq) and seq[0] in words:
-            words = _strip_sequence(words, seq) or words
-    while words and words[-1] == _DASH:
-        words.pop()
+    words = _strip_boilerplate(words)
     canon = _canonical(words) or [w for w in words if w != _DASH] or [fold(name)]
-    types = {w for w in canon if w in _STRONG_TYPES or w in _GENERIC}
-    if "medical" in canon and "centre" in canon:
-        types.add("hospital")
-    if foundation_of:
-        types.add("foundation of")
+    types = _name_types(canon, foundation_of)
     core = [w for w in canon if w not in _GENERIC]
     return _Name(full=" ".join(sorted(canon)), core=" ".join(sorted(core)), core_words=frozenset(core),
                  types=frozenset(types), legal=legal, seq=tuple(words), part=part)
@@ -431,7 +483,7 @@ def _acronym_forms(names: Iterable[str], analysed: Iterable[_Name], acronyms: It
         if not n.part and len(seq) == 1 and seq[0] not in _SYNONYMS and seq[0] not in _STOPWORDS \
                 and seq[0] not in _COUNTRY_NAMES:
             found.add(_NOT_ALNUM.sub("", seq[0]))
-    return frozenset(a for a in found if len(a) >= 3)
+    return frozenset(a for a in found if len(a) >= MIN_ACRONYM)
 
 
 # ------------------------------------------------------------------------------------------------ places, sites, ids
@@ -464,7 +516,7 @@ def _same_city(a: frozenset[str], b: frozenset[str]) -> bool:
 def _km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     p1, p2 = math.radians(lat1), math.radians(lat2)
     h = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
-    return 6371.0 * 2 * math.asin(min(1.0, math.sqrt(h)))
+    return EARTH_RADIUS_KM * 2 * math.asin(min(1.0, math.sqrt(h)))
 
 
 def _host(url: str | None) -> tuple[str, bool] | None:
@@ -542,7 +594,8 @@ def _prepare(rec: EntityRecord) -> _Prepared:
 def _name_score(a: _Name, b: _Name) -> float:
     """Likeness of two names, 0-100: 40 % the whole names, 60 % their distinctive words (word order ignored)."""
     full = fuzz.token_sort_ratio(a.full, b.full)
-    score = 0.4 * full + 0.6 * fuzz.token_sort_ratio(a.core, b.core) if a.core and b.core else full
+    score = WHOLE_NAME_WEIGHT * full + CORE_NAME_WEIGHT * fuzz.token_sort_ratio(a.core, b.core) \
+        if a.core and b.core else full
     return score - PART_PENALTY if a.part or b.part else score
 
 
@@ -577,8 +630,9 @@ def _contains(short: _Name, long: _Name, short_rec: _Prepared, long_rec: _Prepar
     return len(rest_words) >= 2
 
 
-def _compare(a: _Prepared, b: _Prepared) -> _Judgement:
-    """The score and reasons for two records of one country."""
+def _best_names(a: _Prepared, b: _Prepared) -> tuple[float, bool, str | None, float]:
+    """The best score of two names without a conflict (-1 if every pair conflicts), whether that score is one
+    name holding the other, and the conflict of the best conflicting pair with its score."""
     best, conflict, conflict_score, contained = -1.0, None, -1.0, False
     for x in a.names:
         for y in b.names:
@@ -591,86 +645,115 @@ def _compare(a: _Prepared, b: _Prepared) -> _Judgement:
             if score < CONTAINED and (_contains(x, y, a, b) or _contains(y, x, b, a)):
                 score, contained = CONTAINED, True
             best = max(best, score)
-    if best < 0:
-        return _Judgement(conflict_score, [f"names {conflict_score:.0f}", conflict or "conflict"], conflict)
-    contained = contained and best == CONTAINED
-    reasons = [f"names {best:.0f}" + (" (one name holds the other)" if contained else "")]
-    score = best
+    return best, contained and best == CONTAINED, conflict, conflict_score
+
+
+def _place_evidence(a: _Prepared, b: _Prepared, names: float) -> tuple[float, str | None, bool]:
+    """(score change, reason, same place) from the records' cities and coordinates; `names` is the name score."""
     ra, rb = a.rec, b.rec
     near: float | None = None
     if ra.lat is not None and ra.lon is not None and rb.lat is not None and rb.lon is not None:
         near = _km(ra.lat, ra.lon, rb.lat, rb.lon)
     same_city = bool(a.cities and b.cities and _same_city(a.cities, b.cities))
-    same_place = same_city or (near is not None and near <= 15)
-    if same_place:
-        score += 4
-        reasons.append("same city" if same_city else f"{near:.0f} km apart")
-    elif near is not None and near <= 50:
-        score += 1
-        reasons.append(f"{near:.0f} km apart")
-    elif near is not None and near > 100:
-        score -= 8 if best < 97 else 3
-        reasons.append(f"{near:.0f} km apart")
-    elif near is None and a.cities and b.cities:
-        score -= 4
-        reasons.append("different cities")
-    same_site = bool(a.host and b.host and a.host == b.host and a.host[1])
-    if same_site:
-        score += 5
-        reasons.append(f"same website {a.host[0]}")  # type: ignore[index]
+    if same_city or (near is not None and near <= SAME_PLACE_KM):
+        return SAME_PLACE_BONUS, "same city" if same_city else f"{near:.0f} km apart", True
+    if near is not None and near <= NEAR_KM:
+        return NEAR_BONUS, f"{near:.0f} km apart", False
+    if near is not None and near > FAR_KM:
+        return -(FAR_PENALTY if names < NEARLY_SAME_NAMES else FAR_PENALTY_SAME_NAMES), f"{near:.0f} km apart", False
+    if near is None and a.cities and b.cities:
+        return -DIFFERENT_CITY_PENALTY, "different cities", False
+    return 0.0, None, False
+
+
+def _acronym_evidence(shared: frozenset[str], score: float, names: float, same_place: bool,
+                      same_site: bool) -> tuple[float, str]:
+    """The score with a shared acronym, and the reason: a floor with the same place or website, else a bonus."""
+    acronym = sorted(shared, key=lambda x: (-len(x), x))[0].upper()
+    if (same_place and same_site) or ((same_place or same_site) and names >= ACRONYM_MIN_NAMES):
+        return max(score, ACRONYM_AND_PLACE), f"same acronym {acronym} and same {'city' if same_place else 'website'}"
+    return score + SAME_ACRONYM_BONUS, f"same acronym {acronym}"
+
+
+def _legal_form_evidence(a: str, b: str, score: float) -> float:
+    """The score when two stated legal forms differ: a company and a non-profit are two legal persons."""
+    if {a in _COMPANY_FORMS, b in _COMPANY_FORMS} == {True, False} and {a, b} & _NONPROFIT_FORMS:
+        return min(score, COMPANY_VS_NONPROFIT)  # a company and a foundation or association
+    return score - LEGAL_FORM_PENALTY
+
+
+def _compare(a: _Prepared, b: _Prepared) -> _Judgement:
+    """The score and reasons for two records of one country: names first, then place, website, acronym and
+    legal form as witnesses for or against."""
+    best, contained, conflict, conflict_score = _best_names(a, b)
+    if best < 0:
+        return _Judgement(conflict_score, [f"names {conflict_score:.0f}", conflict or "conflict"], conflict)
+    reasons = [f"names {best:.0f}" + (" (one name holds the other)" if contained else "")]
+    change, place_reason, same_place = _place_evidence(a, b, best)
+    score = best + change
+    if place_reason:
+        reasons.append(place_reason)
+    site = a.host if a.host is not None and a.host == b.host and a.host[1] else None  # the same home page
+    same_site = site is not None
+    if site is not None:
+        score += SAME_WEBSITE_BONUS
+        reasons.append(f"same website {site[0]}")
     acronyms = a.acronyms & b.acronyms
     if acronyms:
-        acronym = sorted(acronyms, key=lambda x: (-len(x), x))[0].upper()
-        if (same_place and same_site) or ((same_place or same_site) and best >= 50):
-            score = max(score, ACCEPT + 2)
-            reasons.append(f"same acronym {acronym} and same {'city' if same_place else 'website'}")
-        else:
-            score += 3
-            reasons.append(f"same acronym {acronym}")
+        score, acronym_reason = _acronym_evidence(acronyms, score, best, same_place, same_site)
+        reasons.append(acronym_reason)
     if contained and not (same_place and (same_site or acronyms)):
-        score = min(score, REVIEW + 2)  # a qualifier or an owner? "X der TU Munchen" vs "Dimos X Enterprise"
+        score = min(score, CONTAINED_UNWITNESSED)  # a qualifier or an owner? "X der TU Munchen", "Dimos X Enterprise"
         reasons.append("one name holds the other, but without the same place and a second witness")
     if a.legal and b.legal and a.legal != b.legal:
-        if {a.legal in _COMPANY_FORMS, b.legal in _COMPANY_FORMS} == {True, False} \
-                and {a.legal, b.legal} & _NONPROFIT_FORMS:
-            score = min(score, REVIEW + 4)  # a company and a foundation or association: two legal persons
-        else:
-            score -= 8
+        score = _legal_form_evidence(a.legal, b.legal, score)
         reasons.append(f"legal forms differ ({a.legal} vs {b.legal})")
-    return _Judgement(min(score, 100.0), reasons, None, same_place)
+    return _Judgement(min(score, MAX_SCORE), reasons, None, same_place)
 
 
 def _shares_core_word(a: _Prepared, b: _Prepared) -> bool:
-    words_a = {w for n in a.names for w in n.core_words if len(w) >= 3}
+    words_a = {w for n in a.names for w in n.core_words if len(w) >= DISTINCT_WORD}
     return any(w in words_a for n in b.names for w in n.core_words)
 
 
+def _blocking_keys(p: _Prepared) -> set[str]:
+    """What a record can meet others by: its distinctive name words and its acronyms (marked "#")."""
+    return {w for n in p.names for w in n.core_words if len(w) >= MIN_BLOCKING_WORD} | {f"#{a}" for a in p.acronyms}
+
+
+def _country_pairs(prepared: list[_Prepared], members: list[int],
+                   seen: set[tuple[int, int]]) -> Iterator[tuple[int, int]]:
+    """New pairs among the records `members` of one country sharing a rare key (`seen` is updated)."""
+    postings: dict[str, list[int]] = defaultdict(list)
+    keys_of: dict[int, set[str]] = {}
+    for i in members:
+        keys_of[i] = _blocking_keys(prepared[i])
+        for w in keys_of[i]:
+            postings[w].append(i)
+    for i in members:
+        ranked = sorted(keys_of[i], key=lambda w: (len(postings[w]), w))
+        for w in [w for w in ranked if len(postings[w]) <= MAX_POSTING] or ranked[:RAREST_WORDS]:
+            for j in postings[w]:
+                pair = (i, j) if i < j else (j, i)
+                if i == j or pair in seen:
+                    continue
+                seen.add(pair)
+                yield pair
+
+
 def _candidate_pairs(prepared: list[_Prepared]) -> Iterator[tuple[int, int]]:
-    """Pairs of organisation records of one country sharing a rare name word or acronym (blocking)."""
+    """Pairs of organisation records of one country sharing a rare name word or acronym (blocking); never two
+    records of one deduplicated source."""
     by_country: dict[str, list[int]] = defaultdict(list)
     for i, p in enumerate(prepared):
         if p.rec.kind != "municipality":
             by_country[p.country].append(i)
     seen: set[tuple[int, int]] = set()
     for country in sorted(by_country):
-        postings: dict[str, list[int]] = defaultdict(list)
-        words_of: dict[int, set[str]] = {}
-        for i in by_country[country]:
-            words_of[i] = {w for n in prepared[i].names for w in n.core_words if len(w) >= 2} \
-                | {f"#{a}" for a in prepared[i].acronyms}
-            for w in words_of[i]:
-                postings[w].append(i)
-        for i in by_country[country]:
-            ranked = sorted(words_of[i], key=lambda w: (len(postings[w]), w))
-            for w in [w for w in ranked if len(postings[w]) <= MAX_POSTING] or ranked[:2]:
-                for j in postings[w]:
-                    pair = (i, j) if i < j else (j, i)
-                    if i == j or pair in seen:
-                        continue
-                    seen.add(pair)
-                    a, b = prepared[pair[0]].rec.source, prepared[pair[1]].rec.source
-                    if not (a == b and a in DEDUPLICATED_SOURCES):
-                        yield pair
+        for pair in _country_pairs(prepared, by_country[country], seen):
+            a, b = prepared[pair[0]].rec.source, prepared[pair[1]].rec.source
+            if not (a == b and a in DEDUPLICATED_SOURCES):
+                yield pair
 
 
 # ------------------------------------------------------------------------------------------------ municipalities
@@ -740,7 +823,7 @@ def _place_keys(place: str, rec: EntityRecord, country: str) -> list[str]:
         keys.append(place[:-1])
     if rec.city:
         for city in sorted(_city_keys(rec.city, country), key=len, reverse=True):
-            if city.startswith(place) or place.startswith(city) or fuzz.ratio(place, city) >= 80:
+            if city.startswith(place) or place.startswith(city) or fuzz.ratio(place, city) >= SAME_PLACE_NAME:
                 keys.append(city)
     return list(dict.fromkeys(keys))
 
@@ -824,31 +907,42 @@ def load_overrides(path: Path) -> Overrides:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise BadInputError(f"cannot read the override file ({exc})", file=label) from exc
-    out = Overrides()
     if path.suffix.lower() == ".toml":
-        try:
-            doc = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            raise BadInputError(f"malformed TOML ({exc})", file=label) from exc
-        unknown = sorted(set(doc) - {"merge", "forbid"})
-        if unknown:
-            raise BadInputError(f"unknown key(s) {', '.join(unknown)}; expected 'merge' and 'forbid'", file=label,
-                                field=unknown[0])
-        for key, target in (("merge", out.merge), ("forbid", out.forbid)):
-            groups = doc.get(key, [])
-            if not isinstance(groups, list):
-                raise BadInputError(f"'{key}' must be a list of id lists", file=label, field=key)
-            for n, group in enumerate(groups, 1):
-                if not isinstance(group, list) or len(group) < 2 or not all(isinstance(g, str) for g in group):
-                    raise BadInputError(f"entry {n} of '{key}' must list two or more ids", file=label, field=key)
-                target.extend((group[0], other) for other in group[1:])
-        return out
+        return _overrides_from_toml(text, label)
+    return _overrides_from_csv(text, label)
+
+
+def _overrides_from_toml(text: str, label: str) -> Overrides:
+    """``merge = [[id, id, ...], ...]`` and ``forbid = [...]``: each group's first id with each of the others."""
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise BadInputError(f"malformed TOML ({exc})", file=label) from exc
+    unknown = sorted(set(doc) - {"merge", "forbid"})
+    if unknown:
+        raise BadInputError(f"unknown key(s) {', '.join(unknown)}; expected 'merge' and 'forbid'", file=label,
+                            field=unknown[0])
+    out = Overrides()
+    for key, target in (("merge", out.merge), ("forbid", out.forbid)):
+        groups = doc.get(key, [])
+        if not isinstance(groups, list):
+            raise BadInputError(f"'{key}' must be a list of id lists", file=label, field=key)
+        for n, group in enumerate(groups, 1):
+            if not isinstance(group, list) or len(group) < 2 or not all(isinstance(g, str) for g in group):
+                raise BadInputError(f"entry {n} of '{key}' must list two or more ids", file=label, field=key)
+            target.extend((group[0], other) for other in group[1:])
+    return out
+
+
+def _overrides_from_csv(text: str, label: str) -> Overrides:
+    """Rows of left_id, right_id, decision (merge words or forbid words; an empty decision is skipped)."""
     reader = csv.DictReader(text.splitlines())
     header = [h.strip() for h in reader.fieldnames or []]
     for column in ("left_id", "right_id", "decision"):
         if column not in header:
             raise BadInputError(f"missing column {column!r} (expected left_id, right_id, decision)", file=label,
                                 line=1, field=column)
+    out = Overrides()
     for row in reader:
         decision = (row.get("decision") or "").strip().lower()
         left, right = (row.get("left_id") or "").strip(), (row.get("right_id") or "").strip()
@@ -932,7 +1026,7 @@ class _Resolver:
         for left, right in overrides.merge:
             if left in self.index and right in self.index:
                 self.clusters.union(self.index[left], self.index[right], force=True)
-                self.note(self.index[left], self.index[right], 100.0, "same", ["override: merge"])
+                self.note(self.index[left], self.index[right], MAX_SCORE, "same", ["override: merge"])
         for left, right in [*overrides.merge, *overrides.forbid]:
             if left not in self.index or right not in self.index:
                 self.warnings.append(f"override {left} / {right}: unknown record id, ignored")
@@ -957,13 +1051,13 @@ class _Resolver:
         for (kind, value), members in sorted(holders.items()):
             if kind != "vat":
                 for j in members[1:]:
-                    self.join(members[0], j, 100.0, [f"same {kind.upper()} {value}"], anchor=True)
+                    self.join(members[0], j, MAX_SCORE, [f"same {kind.upper()} {value}"], anchor=True)
                 continue
             for pos, x in enumerate(members):
                 for y in members[pos + 1:]:
                     a, b = self.prepared[x], self.prepared[y]
                     judged = _compare(a, b)
-                    supported = _shares_core_word(a, b) and (judged.same_place or judged.score >= 80)
+                    supported = _shares_core_word(a, b) and (judged.same_place or judged.score >= VAT_NAMES_SUPPORT)
                     if judged.conflict is None and supported:
                         self.join(x, y, max(judged.score, ACCEPT), [f"same VAT {value}", *judged.reasons])
                     else:
@@ -991,12 +1085,12 @@ class _Resolver:
                     continue
                 found.sort(key=lambda k: (-(self.prepared[k].rec.population or 0), k))
                 if len(found) > 1 and (self.prepared[found[0]].rec.population or 0) \
-                        < 10 * max(self.prepared[found[1]].rec.population or 0, 1):
+                        < DOMINANT_POPULATION * max(self.prepared[found[1]].rec.population or 0, 1):
                     for k in found:
                         self.note(i, k, REVIEW, "uncertain",
                                   [f"government of {place!r}; {len(found)} municipalities of that name"])
                 else:
-                    self.join(i, found[0], 100.0, [f"government named after the municipality {place!r}"])
+                    self.join(i, found[0], MAX_SCORE, [f"government named after the municipality {place!r}"])
                 break
 
     def merge_names(self) -> None:

@@ -25,12 +25,12 @@ _SPECIAL = {
 # Greek and Cyrillic base letters (after NFKD has taken the accents off).
 _GREEK = dict(zip("αβγδεζηθικλμνξοπρσςτυφχψω",
                   ["a", "v", "g", "d", "e", "z", "i", "th", "i", "k", "l", "m", "n", "x", "o", "p", "r",
-                   "s", "s", "t", "y", "f", "ch", "ps", "o"]))
+                   "s", "s", "t", "y", "f", "ch", "ps", "o"], strict=True))
 _CYRILLIC = dict(zip(
     "абвгдежзиклмнопрстуфхцчшщъыьэюяіғґєђјљњћџѓќѕўқңүұһә",
     ["a", "b", "v", "g", "d", "e", "zh", "z", "i", "k", "l", "m", "n", "o", "p", "r", "s", "t", "u", "f",
      "kh", "ts", "ch", "sh", "shch", "", "y", "", "e", "yu", "ya", "i", "g", "g", "ye", "dj", "j", "lj",
-     "nj", "c", "dz", "gj", "kj", "dz", "u", "q", "n", "u", "u", "h", "a"]))
+     "nj", "c", "dz", "gj", "kj", "dz", "u", "q", "n", "u", "u", "h", "a"], strict=True))
 
 _COMBINING = [(0x0300, 0x036F), (0x1AB0, 0x1AFF), (0x1DC0, 0x1DFF), (0x20D0, 0x20FF), (0xFE20, 0xFE2F)]
 
