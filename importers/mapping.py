@@ -166,7 +166,7 @@ class _Loader:
                 if current == section:
                     header_line = number
                 continue
-            if key_re is None:
+            if key_re is None or inline_re is None:
                 continue
             if current == section and key_re.match(line):
                 return number
@@ -205,15 +205,19 @@ class _Loader:
             raise self.fail(f"'{key}' in [{section}] must be a non-empty string", section, key)
         return value.strip()
 
+    def id_spec(self, table: dict[str, Any], section: str) -> FieldSpec:
+        """The id of an entity: always from a column, and required."""
+        spec = self.field_spec(table, section, "id", TEXT, column_only=True)
+        if spec is None:
+            raise self.fail(f"[{section}] needs 'id' (the column that holds the {section} id)", section, "id")
+        return spec
+
     def field_spec(self, table: dict[str, Any], section: str, key: str, kind: str, *,
-                   column_only: bool = False, required: bool = False) -> FieldSpec | None:
-        """`key = "column"`, `key = { column = "column" }` or `key = { value = "constant" }`."""
+                   column_only: bool = False) -> FieldSpec | None:
+        """`key = "column"`, `key = { column = "column" }` or `key = { value = "constant" }`; None: not mapped."""
         raw = table.get(key)
         dotted = f"{section}.{key}"
         if raw is None:
-            if required:
-                raise self.fail(f"[{section}] needs '{key}' (the column that holds the {section} id)",
-                                section, key)
             return None
         if isinstance(raw, str):
             if not raw.strip():
@@ -357,7 +361,7 @@ class _Loader:
     def organisation(self, table: dict[str, Any]) -> EntitySpec:
         section = "organisation"
         self.check_keys(table, section, ORGANISATION_KEYS)
-        id_spec = self.field_spec(table, section, "id", TEXT, column_only=True, required=True)
+        id_spec = self.id_spec(table, section)
         fields = {}
         for key, kind in ORGANISATION_FIELDS.items():
             spec = self.field_spec(table, section, key, kind)
@@ -388,7 +392,7 @@ class _Loader:
     def project(self, table: dict[str, Any]) -> EntitySpec:
         section = "project"
         self.check_keys(table, section, PROJECT_KEYS)
-        id_spec = self.field_spec(table, section, "id", TEXT, column_only=True, required=True)
+        id_spec = self.id_spec(table, section)
         separator = table.get("list_separator", ";")
         if not isinstance(separator, str) or not separator:
             raise self.fail("'list_separator' must be a non-empty string", section, "list_separator")
