@@ -139,7 +139,7 @@ def _blank_or_bad(row: Row, line: int, ctx: Context, error: RowError) -> None:
 # -- organisations ----------------------------------------------------------------------------------
 
 # A row's organisation part: (id, helix verdict, key cells, the entry seen before or None, values or None)
-OrgRow = tuple[str, HelixVerdict, object, "list[Any] | None", "dict[str, Any] | None"]
+OrgRow = tuple[str, HelixVerdict, object, list[Any] | None, dict[str, Any] | None]
 
 
 def _organisation_reader(plan: TablePlan, agg: Aggregate, ctx: Context) -> Callable[[Row, int], OrgRow | None]:
