@@ -94,6 +94,7 @@ def _sme(raw: Any) -> bool | None:
 
 
 def _add_organisation_row(acc: _Accumulator, row: dict[str, Any], label: str, line: int | None) -> None:
+    """One row of organization.csv: an organisation (merged with earlier rows), a project stub, a participation."""
     pid = _text(row.get("projectID"))
     oid = _text(row.get("organisationID"))
     if not pid:
@@ -102,44 +103,59 @@ def _add_organisation_row(acc: _Accumulator, row: dict[str, Any], label: str, li
         raise BadInputError("empty organisation id (PIC)", file=label, line=line, field="organisationID")
     ec = parse_number(row.get("ecContribution"), label, line, "ecContribution")
     parse_number(row.get("totalCost"), label, line, "totalCost")
+    org = _organisation(row, oid, label, line, acc.warnings)
+    acc.orgs[oid] = merge_organisation(acc.orgs.get(oid), org) if oid in acc.orgs else org
+    if pid not in acc.projects and pid not in acc.stubs:
+        acc.stubs[pid] = Project(id=pid, acronym=_text(row.get("projectAcronym")) or None,
+                                 sources=[Provenance(source=SOURCE, file=label, record=pid, licence=LICENCE)])
+    _add_participation(acc, pid, oid, _text(row.get("role")) or None, ec, label)
+
+
+def _organisation(row: dict[str, Any], oid: str, label: str, line: int | None, warnings: list[str]) -> Organisation:
+    """The organisation of a row, with helix evidence from its activity type; doubtful cells are warned about."""
     name = _text(row.get("name")) or _text(row.get("shortName"))
     if not name:
-        acc.warnings.append(f"{label}, line {line}: organisation {oid} has no name")
+        warnings.append(f"{label}, line {line}: organisation {oid} has no name")
         name = f"PIC {oid}"
     raw_type = _text(row.get("activityType"))
     evidence = evidence_from_activity_type(raw_type)
     if raw_type and not evidence:
-        acc.warnings.append(f"{label}, line {line}, field 'activityType': unknown type {raw_type!r}")
-    geo = _parse_geolocation(row.get("geolocation"))
-    if _text(row.get("geolocation")) and geo is None:
-        acc.warnings.append(f"{label}, line {line}, field 'geolocation': not 'lat,lon': {_text(row.get('geolocation'))!r}")
+        warnings.append(f"{label}, line {line}, field 'activityType': unknown type {raw_type!r}")
     country = _text(row.get("country")).upper() or None
     identifiers = {"pic": oid}
     vat = _text(row.get("vatNumber"))
     if vat:
         identifiers["vat"] = vat
-    org = Organisation(
+    return Organisation(
         id=oid, name=name, short_name=_text(row.get("shortName")) or None, country=country,
-        helix=HelixAssignment(evidence=evidence),
-        location=Location(country=country, city=_text(row.get("city")) or None,
-                          postcode=_text(row.get("postCode")) or None, street=_text(row.get("street")) or None,
-                          lat=geo[0] if geo else None, lon=geo[1] if geo else None,
-                          nuts_code=_text(row.get("nutsCode")) or None),
+        helix=HelixAssignment(evidence=evidence), location=_location(row, country, label, line, warnings),
         identifiers=identifiers, sme=_sme(row.get("SME")), url=_text(row.get("organizationURL")) or None,
         sources=[Provenance(source=SOURCE, file=label, record=oid, licence=LICENCE)])
-    acc.orgs[oid] = merge_organisation(acc.orgs.get(oid), org) if oid in acc.orgs else org
-    if pid not in acc.projects and pid not in acc.stubs:
-        acc.stubs[pid] = Project(id=pid, acronym=_text(row.get("projectAcronym")) or None,
-                                 sources=[Provenance(source=SOURCE, file=label, record=pid, licence=LICENCE)])
+
+
+def _location(row: dict[str, Any], country: str | None, label: str, line: int | None,
+              warnings: list[str]) -> Location:
+    """Address and coordinates of a row; a geolocation that is not "lat,lon" is warned about and left out."""
+    geo = _parse_geolocation(row.get("geolocation"))
+    if _text(row.get("geolocation")) and geo is None:
+        warnings.append(f"{label}, line {line}, field 'geolocation': not 'lat,lon': "
+                        f"{_text(row.get('geolocation'))!r}")
+    return Location(country=country, city=_text(row.get("city")) or None,
+                    postcode=_text(row.get("postCode")) or None, street=_text(row.get("street")) or None,
+                    lat=geo[0] if geo else None, lon=geo[1] if geo else None,
+                    nuts_code=_text(row.get("nutsCode")) or None)
+
+
+def _add_participation(acc: _Accumulator, pid: str, oid: str, role: str | None, ec: float | None,
+                       label: str) -> None:
+    """A (project, organisation) pair; a repeated pair keeps the stronger role and sums the contributions."""
     key = (pid, oid)
-    role = _text(row.get("role")) or None
-    prov = Provenance(source=SOURCE, file=label, record=f"{pid}/{oid}", licence=LICENCE)
     if key in acc.parts:
         old = acc.parts[key]
         old[0] = stronger_role(old[0], role)
         old[1] = ec if old[1] is None else old[1] + (ec or 0.0)
     else:
-        acc.parts[key] = [role, ec, prov]
+        acc.parts[key] = [role, ec, Provenance(source=SOURCE, file=label, record=f"{pid}/{oid}", licence=LICENCE)]
 
 
 def _add_project_row(acc: _Accumulator, row: dict[str, Any], label: str, line: int | None) -> None:
@@ -209,26 +225,39 @@ def _read_document(acc: _Accumulator, label: str, data: bytes, *, strict: bool) 
         except (OSError, EOFError) as exc:
             raise BadInputError(f"not a readable gzip file ({exc})", file=label) from exc
     text = decode_text(data, label)
-    stripped = text.lstrip()
-    if stripped[:1] in ("[", "{"):
-        try:
-            doc = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise BadInputError(f"malformed JSON ({exc.msg})", file=label, line=exc.lineno) from exc
-        if isinstance(doc, dict):
-            lists = [v for v in doc.values() if isinstance(v, list)]
-            doc = lists[0] if len(lists) == 1 else [doc]
-        records = [r for r in doc if isinstance(r, dict)]
-        kind = _classify(records[0].keys()) if records else None
-        if kind is None:
-            if strict:
-                raise BadInputError("not a CORDIS organisation, project or topics file", file=label)
-            acc.warnings.append(f"{label}: not a CORDIS organisation, project or topics file; skipped")
-            return
-        for i, rec in enumerate(records, 1):
-            HANDLERS[kind](acc, rec, label, i)
-        acc.files.append(f"{label} ({kind}, {len(records)} records)")
+    if text.lstrip()[:1] in ("[", "{"):
+        _read_json_document(acc, label, text, strict=strict)
+    else:
+        _read_csv_document(acc, label, text, strict=strict)
+
+
+def _not_cordis(acc: _Accumulator, label: str) -> None:
+    acc.warnings.append(f"{label}: not a CORDIS organisation, project or topics file; skipped")
+
+
+def _read_json_document(acc: _Accumulator, label: str, text: str, *, strict: bool) -> None:
+    """A JSON export: a list of records, or an object holding one list of them."""
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise BadInputError(f"malformed JSON ({exc.msg})", file=label, line=exc.lineno) from exc
+    if isinstance(doc, dict):
+        lists = [v for v in doc.values() if isinstance(v, list)]
+        doc = lists[0] if len(lists) == 1 else [doc]
+    records = [r for r in doc if isinstance(r, dict)]
+    kind = _classify(records[0].keys()) if records else None
+    if kind is None:
+        if strict:
+            raise BadInputError("not a CORDIS organisation, project or topics file", file=label)
+        _not_cordis(acc, label)
         return
+    for i, rec in enumerate(records, 1):
+        HANDLERS[kind](acc, rec, label, i)
+    acc.files.append(f"{label} ({kind}, {len(records)} records)")
+
+
+def _read_csv_document(acc: _Accumulator, label: str, text: str, *, strict: bool) -> None:
+    """A CSV export, its kind (organisations, projects, topics) recognised by the header under any delimiter."""
     header = text.split("\n", 1)[0]
     kind = None
     for delim in (";", ",", "\t"):
@@ -238,7 +267,7 @@ def _read_document(acc: _Accumulator, label: str, data: bytes, *, strict: bool) 
     if kind is None:
         if strict:
             raise _unrecognised(header, label)
-        acc.warnings.append(f"{label}: not a CORDIS organisation, project or topics file; skipped")
+        _not_cordis(acc, label)
         return
     required = {"organisations": ORG_REQUIRED, "projects": PROJECT_REQUIRED, "topics": TOPIC_REQUIRED}[kind]
     n = 0

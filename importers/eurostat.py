@@ -104,25 +104,7 @@ def read_regions(inputs: Iterable[str | Path], *, cache_dir: Path, progress: Any
                 batch.warnings.append(f"{path.name}: not a regions file; skipped")
                 continue
             task = progress.add_task(f"reading {path.name}", total=None) if progress is not None else None
-            if kind == "typology":
-                batch.regions.extend(parse_typology(path))
-            elif kind == "names":
-                batch.region_names.extend(parse_names(path))
-            elif kind == "geometry":
-                batch.shapes.extend(s for s in parse_geometry(path) if s.level == 3)
-                for region in _regions_from_geojson(path):
-                    geo_regions.setdefault(region.nuts_id, region)
-            elif kind == "lau":
-                batch.municipalities.extend(parse_lau(path))
-            elif kind == "postcodes":
-                version, rows = parse_postcodes(path)
-                table = list(rows)
-                batch.postcodes.extend((c, p, n, version) for c, p, n in table)
-                # prefixes the table vouches for (all their codes in one NUTS3): a code missing from
-                # the table is then found by its longest such prefix
-                batch.postcodes.extend((c, p, n, version) for c, p, n in postcode_prefix_rows(table))
-            elif kind == "converter":
-                batch.conversions.extend(parse_converter(path))
+            _read_region_file(batch, geo_regions, path, kind)
             if task is not None:
                 progress.remove_task(task)
             seen.append(f"{path.name} ({kind})")
@@ -130,23 +112,50 @@ def read_regions(inputs: Iterable[str | Path], *, cache_dir: Path, progress: Any
         raise BadInputError("no regions file found in the input")
     typology_ids = {r.nuts_id for r in batch.regions}
     batch.regions.extend(r for code, r in sorted(geo_regions.items()) if code not in typology_ids)
-    # one shape per NUTS3 region: the finest geometry given wins (the 1:20M file over the 1:60M one),
-    # unless it does not hold the region's own label point (the 1:20M file swaps some Albanian codes)
-    labels = {r.nuts_id: (r.label_lon, r.label_lat) for r in batch.regions
+    batch.shapes = _best_shapes(batch.regions, batch.shapes)
+    # one postcode row per (country, postcode): the last file wins
+    batch.postcodes = list({(c, p): (c, p, n, v) for c, p, n, v in batch.postcodes}.values())
+    batch.label = "regions: " + ", ".join(seen)
+    return batch
+
+
+def _read_region_file(batch: ImportBatch, geo_regions: dict[str, Region], path: Path, kind: str) -> None:
+    """One regions file of a known kind into the batch (regions from a GeoJSON into `geo_regions`)."""
+    if kind == "typology":
+        batch.regions.extend(parse_typology(path))
+    elif kind == "names":
+        batch.region_names.extend(parse_names(path))
+    elif kind == "geometry":
+        batch.shapes.extend(s for s in parse_geometry(path) if s.level == 3)
+        for region in _regions_from_geojson(path):
+            geo_regions.setdefault(region.nuts_id, region)
+    elif kind == "lau":
+        batch.municipalities.extend(parse_lau(path))
+    elif kind == "postcodes":
+        version, rows = parse_postcodes(path)
+        table = list(rows)
+        batch.postcodes.extend((c, p, n, version) for c, p, n in table)
+        # prefixes the table vouches for (all their codes in one NUTS3): a code missing from
+        # the table is then found by its longest such prefix
+        batch.postcodes.extend((c, p, n, version) for c, p, n in postcode_prefix_rows(table))
+    elif kind == "converter":
+        batch.conversions.extend(parse_converter(path))
+
+
+def _best_shapes(regions: list[Region], shapes: list[Any]) -> list[Any]:
+    """One shape per NUTS3 region: the finest geometry given wins (the 1:20M file over the 1:60M one),
+    unless it does not hold the region's own label point (the 1:20M file swaps some Albanian codes)."""
+    labels = {r.nuts_id: (r.label_lon, r.label_lat) for r in regions
               if r.label_lon is not None and r.label_lat is not None}
 
     def holds_label(shape: Any) -> bool:
         point = labels.get(shape.nuts_id)
         return point is None or point_in_polygon(point[0], point[1], shape.geometry)
 
-    shapes: dict[str, Any] = {}
-    for shape in batch.shapes:
-        old = shapes.get(shape.nuts_id)
+    best: dict[str, Any] = {}
+    for shape in shapes:
+        old = best.get(shape.nuts_id)
         rank = (holds_label(shape), len(json.dumps(shape.geometry)))
         if old is None or rank > (holds_label(old), len(json.dumps(old.geometry))):
-            shapes[shape.nuts_id] = shape
-    batch.shapes = [shapes[k] for k in sorted(shapes)]
-    # one postcode row per (country, postcode): the last file wins
-    batch.postcodes = list({(c, p): (c, p, n, v) for c, p, n, v in batch.postcodes}.values())
-    batch.label = "regions: " + ", ".join(seen)
-    return batch
+            best[shape.nuts_id] = shape
+    return [best[k] for k in sorted(best)]

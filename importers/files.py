@@ -42,7 +42,8 @@ def decode_text(data: bytes, label: str, encoding: str = "utf-8") -> str:
 
 
 def sniff_delimiter(first_line: str, expected: tuple[str, ...] = ()) -> str:
-    """The delimiter of a CSV header: the one of `;`, `,`, tab, `|` that splits it most (or finds the expected columns)."""
+    """The delimiter of a CSV header: the one of `;`, `,`, tab, `|` that splits it most (or finds the expected
+    columns)."""
     best, best_count = ",", -1
     for delim in (";", ",", "\t", "|"):
         fields = [f.strip().strip('"') for f in first_line.split(delim)]
@@ -82,7 +83,7 @@ def csv_rows(text: str, label: str, *, delimiter: str | None = None,
             if len(row) != width:
                 raise BadInputError(f"expected {width} fields, found {len(row)} (a stray delimiter or quote?)",
                                     file=label, line=line)
-            yield line, dict(zip(header, row))
+            yield line, dict(zip(header, row, strict=True))  # same width: checked above
     except csv.Error as exc:
         raise BadInputError(f"malformed CSV ({exc}); check the quotes", file=label,
                             line=reader.line_num or line) from exc

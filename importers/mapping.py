@@ -37,8 +37,8 @@ SOURCE_KEYS = ("name", "licence", "url", "delimiter", "encoding", "quote", "skip
 
 ORGANISATION_FIELDS: dict[str, str] = {
     "name": TEXT, "short_name": TEXT, "country": COUNTRY, "city": TEXT, "postcode": TEXT, "street": TEXT,
-    "lat": LAT, "lon": LON, "coordinates": COORDINATES, "nuts_code": TEXT, "municipality_code": TEXT, "url": TEXT, "sme": BOOL,
-    "category": TEXT,
+    "lat": LAT, "lon": LON, "coordinates": COORDINATES, "nuts_code": TEXT, "municipality_code": TEXT, "url": TEXT,
+    "sme": BOOL, "category": TEXT,
 }
 ORGANISATION_KEYS = ("id", "id_template", *ORGANISATION_FIELDS, "identifiers", "helix")
 
@@ -166,7 +166,7 @@ class _Loader:
                 if current == section:
                     header_line = number
                 continue
-            if key_re is None:
+            if key_re is None or inline_re is None:
                 continue
             if current == section and key_re.match(line):
                 return number
@@ -205,15 +205,19 @@ class _Loader:
             raise self.fail(f"'{key}' in [{section}] must be a non-empty string", section, key)
         return value.strip()
 
+    def id_spec(self, table: dict[str, Any], section: str) -> FieldSpec:
+        """The id of an entity: always from a column, and required."""
+        spec = self.field_spec(table, section, "id", TEXT, column_only=True)
+        if spec is None:
+            raise self.fail(f"[{section}] needs 'id' (the column that holds the {section} id)", section, "id")
+        return spec
+
     def field_spec(self, table: dict[str, Any], section: str, key: str, kind: str, *,
-                   column_only: bool = False, required: bool = False) -> FieldSpec | None:
-        """`key = "column"`, `key = { column = "column" }` or `key = { value = "constant" }`."""
+                   column_only: bool = False) -> FieldSpec | None:
+        """`key = "column"`, `key = { column = "column" }` or `key = { value = "constant" }`; None: not mapped."""
         raw = table.get(key)
         dotted = f"{section}.{key}"
         if raw is None:
-            if required:
-                raise self.fail(f"[{section}] needs '{key}' (the column that holds the {section} id)",
-                                section, key)
             return None
         if isinstance(raw, str):
             if not raw.strip():
@@ -264,23 +268,8 @@ class _Loader:
         name = self.string(table, "source", "name", required=True)
         licence = self.string(table, "source", "licence", required=True)
         url = self.string(table, "source", "url")
-        delimiter = table.get("delimiter")
-        if delimiter is not None:
-            if not isinstance(delimiter, str):
-                raise self.fail("'delimiter' must be a string", "source", "delimiter")
-            delimiter = _DELIMITER_NAMES.get(delimiter.lower(), delimiter)
-            if len(delimiter) != 1 or delimiter in "\r\n\"'":
-                raise self.fail("'delimiter' must be one character (or \"tab\", \"comma\", \"semicolon\", "
-                                f"\"pipe\"), found {table['delimiter']!r}", "source", "delimiter")
-        encoding = table.get("encoding", "utf-8")
-        if not isinstance(encoding, str):
-            raise self.fail("'encoding' must be a string", "source", "encoding")
-        try:
-            codec = codecs.lookup(encoding).name
-        except LookupError:
-            raise self.fail(f"unknown encoding {encoding!r}", "source", "encoding") from None
-        if codec == "utf-8":
-            codec = "utf-8-sig"  # a byte-order mark is skipped, not read as part of the first column
+        delimiter = self.delimiter(table)
+        codec = self.encoding(table)
         quote = table.get("quote", '"')
         if not isinstance(quote, str) or len(quote) != 1 or quote == delimiter:
             raise self.fail("'quote' must be one character, different from the delimiter", "source", "quote")
@@ -291,6 +280,40 @@ class _Loader:
         if not isinstance(nulls, list) or not all(isinstance(v, str) for v in nulls):
             raise self.fail("'null_values' must be a list of strings, e.g. [\"\", \"NA\"]", "source",
                             "null_values")
+        decimal, on_bad_row, sheet = self.cell_options(table)
+        return SourceSpec(sheet=sheet, name=name or "", licence=licence or "", url=url, delimiter=delimiter,
+                          encoding=codec, quote=quote, skip_lines=skip,
+                          null_values=frozenset(v.strip() for v in nulls) | {""}, decimal=decimal,
+                          on_bad_row=on_bad_row)
+
+    def delimiter(self, table: dict[str, Any]) -> str | None:
+        """One character, or a name of one ("tab", "semicolon", ...); None: detected from the header."""
+        delimiter = table.get("delimiter")
+        if delimiter is None:
+            return None
+        if not isinstance(delimiter, str):
+            raise self.fail("'delimiter' must be a string", "source", "delimiter")
+        delimiter = _DELIMITER_NAMES.get(delimiter.lower(), delimiter)
+        if len(delimiter) != 1 or delimiter in "\r\n\"'":
+            raise self.fail("'delimiter' must be one character (or \"tab\", \"comma\", \"semicolon\", "
+                            f"\"pipe\"), found {table['delimiter']!r}", "source", "delimiter")
+        return delimiter
+
+    def encoding(self, table: dict[str, Any]) -> str:
+        """The codec's canonical name; UTF-8 skips a byte-order mark."""
+        encoding = table.get("encoding", "utf-8")
+        if not isinstance(encoding, str):
+            raise self.fail("'encoding' must be a string", "source", "encoding")
+        try:
+            codec = codecs.lookup(encoding).name
+        except LookupError:
+            raise self.fail(f"unknown encoding {encoding!r}", "source", "encoding") from None
+        if codec == "utf-8":
+            codec = "utf-8-sig"  # a byte-order mark is skipped, not read as part of the first column
+        return codec
+
+    def cell_options(self, table: dict[str, Any]) -> tuple[str, str, str | int | None]:
+        """The decimal separator, what to do with a bad row, and the XLSX sheet."""
         decimal = table.get("decimal", "auto")
         if decimal not in ("auto", ".", ","):
             raise self.fail("'decimal' must be \"auto\", \".\" or \",\"", "source", "decimal")
@@ -301,10 +324,7 @@ class _Loader:
         if sheet is not None and (isinstance(sheet, bool) or not isinstance(sheet, (str, int))
                                   or (isinstance(sheet, int) and sheet < 1)):
             raise self.fail("'sheet' must be a sheet name or its position (1 for the first)", "source", "sheet")
-        return SourceSpec(sheet=sheet, name=name or "", licence=licence or "", url=url, delimiter=delimiter,
-                          encoding=codec, quote=quote, skip_lines=skip,
-                          null_values=frozenset(v.strip() for v in nulls) | {""}, decimal=decimal,
-                          on_bad_row=on_bad_row)
+        return decimal, on_bad_row, sheet
 
     def helix(self, raw: Any) -> HelixSpec:
         section = "organisation.helix"
@@ -357,7 +377,7 @@ class _Loader:
     def organisation(self, table: dict[str, Any]) -> EntitySpec:
         section = "organisation"
         self.check_keys(table, section, ORGANISATION_KEYS)
-        id_spec = self.field_spec(table, section, "id", TEXT, column_only=True, required=True)
+        id_spec = self.id_spec(table, section)
         fields = {}
         for key, kind in ORGANISATION_FIELDS.items():
             spec = self.field_spec(table, section, key, kind)
@@ -388,7 +408,7 @@ class _Loader:
     def project(self, table: dict[str, Any]) -> EntitySpec:
         section = "project"
         self.check_keys(table, section, PROJECT_KEYS)
-        id_spec = self.field_spec(table, section, "id", TEXT, column_only=True, required=True)
+        id_spec = self.id_spec(table, section)
         separator = table.get("list_separator", ";")
         if not isinstance(separator, str) or not separator:
             raise self.fail("'list_separator' must be a non-empty string", section, "list_separator")

@@ -15,6 +15,7 @@ import re
 import zlib
 from collections import defaultdict
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -222,13 +223,28 @@ def detect_region_file(path: Path) -> str:
     """Which regions file this is, from its content: "typology", "names", "geometry", "lau",
     "postcodes" or "converter"."""
     path = Path(path)
+    text, nuts_ids = _file_head(path)
+    if not text:
+        raise BadInputError("empty file", file=path.name, line=1)
+    if text.startswith("{"):
+        if '"FeatureCollection"' in text and nuts_ids:
+            return "geometry"
+        raise BadInputError(f"not a recognised regions file ({_EXPECTED})", file=path.name)
+    kind = _table_kind(text.splitlines()[0])
+    if kind is None:
+        raise BadInputError(f"not a recognised regions file ({_EXPECTED})", file=path.name, line=1)
+    return kind
+
+
+def _file_head(path: Path) -> tuple[str, bool]:
+    """The start of a file as text, and whether it names NUTS_ID properties (scanning on in a GeoJSON,
+    where a large first geometry can push the properties far from the start)."""
     with _open_binary(path) as fh:
         try:
             head = fh.read(8192)
             text = head.decode("utf-8", errors="replace").lstrip("\ufeff \t\r\n")
             nuts_ids = b'"NUTS_ID"' in head
             if text.startswith("{") and '"FeatureCollection"' in text:
-                # a large first geometry can push the properties far from the start
                 scanned, tail = len(head), head[-16:]
                 while not nuts_ids and scanned < _GEOJSON_SCAN:
                     chunk = fh.read(1 << 20)
@@ -238,13 +254,11 @@ def detect_region_file(path: Path) -> str:
                     scanned, tail = scanned + len(chunk), chunk[-16:]
         except _READ_ERRORS as exc:
             raise _read_error(exc, path.name, 1) from exc
-    if not text:
-        raise BadInputError("empty file", file=path.name, line=1)
-    if text.startswith("{"):
-        if '"FeatureCollection"' in text and nuts_ids:
-            return "geometry"
-        raise BadInputError(f"not a recognised regions file ({_EXPECTED})", file=path.name)
-    first = text.splitlines()[0]
+    return text, nuts_ids
+
+
+def _table_kind(first: str) -> str | None:
+    """The kind of a CSV regions file from its header line; None if it is none of them."""
     delimiter = ";" if first.count(";") > first.count(",") else ","
     header = {h.strip().strip("'\"").lower() for h in next(csv.reader([first], delimiter=delimiter))}
     if {"nuts_id", "levl_code", "urbn_type"} <= header:
@@ -257,7 +271,7 @@ def detect_region_file(path: Path) -> str:
         return "postcodes"
     if sum(1 for h in header if _CODE_VERSION.fullmatch(h)) == 2:
         return "converter"
-    raise BadInputError(f"not a recognised regions file ({_EXPECTED})", file=path.name, line=1)
+    return None
 
 
 # ------------------------------------------------------------------------------------------ typology
@@ -417,55 +431,86 @@ def parse_lau(path: Path) -> Iterator[Municipality]:
         version = _LAU_NUTS.fullmatch(src.header[c_nuts]).group(1) if c_nuts >= 0 else None  # type: ignore[union-attr]
         if c_nuts < 0:
             c_nuts = src.column("nuts_3_id", "nuts3")
-        nuts_field = src.header[c_nuts]
-        c_country = src.column("country", "cntr_code")
-        c_code = src.column("lau_code", "lau_id")
-        c_name = src.column("lau_name_national", "lau_name")
-        c_latn = src.column("lau_name_latin", required=False)
-        c_pop = src.column("population", required=False)
-        c_area = src.column("total_area_m2", required=False)
-        c_deg = src.column("degurba")
-        km2 = _km2_countries(path, c_country, c_area) if c_area >= 0 else set()
+        cols = _LauColumns(nuts=c_nuts, country=src.column("country", "cntr_code"),
+                           code=src.column("lau_code", "lau_id"), name=src.column("lau_name_national", "lau_name"),
+                           latn=src.column("lau_name_latin", required=False),
+                           population=src.column("population", required=False),
+                           area=src.column("total_area_m2", required=False), degurba=src.column("degurba"))
+        km2 = _km2_countries(path, cols.country, cols.area) if cols.area >= 0 else set()
         for line, row in src.rows():
             if not any(cell.strip() for cell in row):
                 continue
-            raw_country = row[c_country].strip()
-            country = normalise_country(raw_country)
-            if not country or not _COUNTRY.fullmatch(country):
-                raise _bad(f"not a country code: {raw_country!r}", src, line, src.header[c_country])
-            lau_code = row[c_code].strip()
-            if not lau_code:
-                raise _bad("empty LAU code", src, line, src.header[c_code])
-            name = _clean_name(row[c_name])
-            if name is None:
-                raise _bad("empty municipality name", src, line, src.header[c_name])
-            nuts3 = row[c_nuts].strip().upper() or None
-            if nuts3 is not None:
-                nuts3 = _nuts_code(nuts3, src, line, nuts_field)
-                if nuts3[:2] != country:
-                    raise _bad(f"NUTS code {nuts3} is not in country {country}", src, line, nuts_field)
-            population = _int(row[c_pop], src, line, "population") if c_pop >= 0 else None
-            if population is not None and population < 0:
-                raise _bad(f"negative population {population}", src, line, "population")
-            area = _float(row[c_area], src, line, "total_area_m2") if c_area >= 0 else None
-            if area is not None:
-                if area < 0:
-                    raise _bad(f"negative area {area}", src, line, "total_area_m2")
-                if raw_country not in km2:
-                    area /= 1_000_000
-            deg = row[c_deg].strip().removesuffix(".0")
-            if deg == "9":
-                deg = ""  # not classified (LAU 2019: the part of Cyprus outside government control)
-            if deg and deg not in DEGURBA_CODES:
-                raise _bad(f"unknown degree of urbanisation {deg!r}", src, line, src.header[c_deg])
-            latn = _clean_name(row[c_latn]) if c_latn >= 0 else None
+            country, lau_code, name, nuts3 = _lau_place(row, cols, src, line)
+            latn = _clean_name(row[cols.latn]) if cols.latn >= 0 else None
             yield Municipality(
                 country=country, lau_code=lau_code, name=name, name_latn=latn if latn != name else None,
-                nuts3=nuts3, nuts3_source_version=version, population=population, area_km2=area,
-                degurba=DEGURBA_CODES[deg] if deg else None,
+                nuts3=nuts3, nuts3_source_version=version, population=_lau_population(row, cols, src, line),
+                area_km2=_lau_area(row, cols, src, line, row[cols.country].strip() in km2),
+                degurba=_lau_degurba(row, cols, src, line),
                 source=Provenance(source="eurostat-lau", file=src.name, record=f"{country}_{lau_code}",
                                   licence=GISCO_LICENCE),
             )
+
+
+@dataclass(frozen=True, slots=True)
+class _LauColumns:
+    """Column indexes of a LAU table (-1: an optional column the table lacks)."""
+
+    nuts: int
+    country: int
+    code: int
+    name: int
+    latn: int
+    population: int
+    area: int
+    degurba: int
+
+
+def _lau_place(row: list[str], cols: _LauColumns, src: _Csv, line: int) -> tuple[str, str, str, str | None]:
+    """(country, LAU code, name, NUTS3 code or None) of a municipality row, checked."""
+    raw_country = row[cols.country].strip()
+    country = normalise_country(raw_country)
+    if not country or not _COUNTRY.fullmatch(country):
+        raise _bad(f"not a country code: {raw_country!r}", src, line, src.header[cols.country])
+    lau_code = row[cols.code].strip()
+    if not lau_code:
+        raise _bad("empty LAU code", src, line, src.header[cols.code])
+    name = _clean_name(row[cols.name])
+    if name is None:
+        raise _bad("empty municipality name", src, line, src.header[cols.name])
+    nuts_field = src.header[cols.nuts]
+    nuts3 = row[cols.nuts].strip().upper() or None
+    if nuts3 is not None:
+        nuts3 = _nuts_code(nuts3, src, line, nuts_field)
+        if nuts3[:2] != country:
+            raise _bad(f"NUTS code {nuts3} is not in country {country}", src, line, nuts_field)
+    return country, lau_code, name, nuts3
+
+
+def _lau_population(row: list[str], cols: _LauColumns, src: _Csv, line: int) -> int | None:
+    population = _int(row[cols.population], src, line, "population") if cols.population >= 0 else None
+    if population is not None and population < 0:
+        raise _bad(f"negative population {population}", src, line, "population")
+    return population
+
+
+def _lau_area(row: list[str], cols: _LauColumns, src: _Csv, line: int, in_km2: bool) -> float | None:
+    """The area in km²: m² in the table, except for the countries that give km² (`_km2_countries`)."""
+    area = _float(row[cols.area], src, line, "total_area_m2") if cols.area >= 0 else None
+    if area is None:
+        return None
+    if area < 0:
+        raise _bad(f"negative area {area}", src, line, "total_area_m2")
+    return area if in_km2 else area / 1_000_000
+
+
+def _lau_degurba(row: list[str], cols: _LauColumns, src: _Csv, line: int) -> Any:
+    deg = row[cols.degurba].strip().removesuffix(".0")
+    if deg == "9":
+        deg = ""  # not classified (LAU 2019: the part of Cyprus outside government control)
+    if deg and deg not in DEGURBA_CODES:
+        raise _bad(f"unknown degree of urbanisation {deg!r}", src, line, src.header[cols.degurba])
+    return DEGURBA_CODES[deg] if deg else None
 
 
 _LAU_NUTS = re.compile(r"(?:code|nuts3?)_?((?:19|20)\d\d)")
@@ -548,7 +593,17 @@ def parse_converter(path: Path) -> Iterator[NutsConversion]:
     Each row yields both directions, each weighted by the part's share of its own source region
     (2021 population; area where the region has none), so 2024 -> 2021 comes from the 2021 -> 2024 table.
     """
-    parts: list[tuple[str, str, float, float]] = []
+    parts, v_a, v_b = _converter_parts(path)
+    yield from _conversions(parts, v_a, v_b, forward=True)
+    yield from _conversions(parts, v_b, v_a, forward=False)
+
+
+ConverterPart = tuple[str, str, float, float]  # (code in version a, code in version b, area, population)
+
+
+def _converter_parts(path: Path) -> tuple[list[ConverterPart], str, str]:
+    """The rows of a converter, checked, and its two versions."""
+    parts: list[ConverterPart] = []
     with _Csv(path) as src:
         codes = [(i, m.group(1)) for i, h in enumerate(src.header) if (m := _CODE_VERSION.fullmatch(h))]
         if len(codes) < 2:
@@ -570,22 +625,27 @@ def parse_converter(path: Path) -> Iterator[NutsConversion]:
             if pop is not None and pop < 0:
                 raise _bad(f"negative population {pop}", src, line, "pop21")
             parts.append((a, b, area, pop or 0.0))
-    for forward, (from_v, to_v) in ((True, (v_a, v_b)), (False, (v_b, v_a))):
-        pop_total: dict[str, float] = defaultdict(float)
-        area_total: dict[str, float] = defaultdict(float)
-        count: dict[str, int] = defaultdict(int)
-        for a, b, area, pop in parts:
-            source = a if forward else b
-            pop_total[source] += pop
-            area_total[source] += area
-            count[source] += 1
-        for a, b, area, pop in parts:
-            source, target = (a, b) if forward else (b, a)
-            if pop_total[source] > 0:
-                weight = pop / pop_total[source]
-            elif area_total[source] > 0:
-                weight = area / area_total[source]
-            else:
-                weight = 1.0 / count[source]
-            yield NutsConversion(from_version=from_v, from_code=source, to_version=to_v, to_code=target,
-                                 weight=weight)
+    return parts, v_a, v_b
+
+
+def _conversions(parts: list[ConverterPart], from_v: str, to_v: str, *, forward: bool) -> Iterator[NutsConversion]:
+    """One direction of a converter: each part weighted by its share of its source region (population, else
+    area, else an equal share)."""
+    pop_total: dict[str, float] = defaultdict(float)
+    area_total: dict[str, float] = defaultdict(float)
+    count: dict[str, int] = defaultdict(int)
+    for a, b, area, pop in parts:
+        source = a if forward else b
+        pop_total[source] += pop
+        area_total[source] += area
+        count[source] += 1
+    for a, b, area, pop in parts:
+        source, target = (a, b) if forward else (b, a)
+        if pop_total[source] > 0:
+            weight = pop / pop_total[source]
+        elif area_total[source] > 0:
+            weight = area / area_total[source]
+        else:
+            weight = 1.0 / count[source]
+        yield NutsConversion(from_version=from_v, from_code=source, to_version=to_v, to_code=target,
+                             weight=weight)

@@ -122,6 +122,29 @@ def _parse_record(rec: Any, label: str, index: int, warnings: list[str]) -> tupl
     """One ROR v2 record; `index` (1-based) stands in for the line number in errors."""
     if not isinstance(rec, dict):
         raise BadInputError(f"record {index} is not a JSON object", file=label, line=index)
+    suffix = _record_id(rec, label, index)
+    org_id = f"ror:{suffix}"
+    display, names, acronyms = _record_names(rec, label, index)
+    provenance = Provenance(source=SOURCE, file=label, record=f"https://ror.org/{suffix}", licence=LICENCE)
+    types = [t for t in (rec.get("types") or []) if isinstance(t, str)]
+    evidence = evidence_from_types(types, [display, *names])
+    if not evidence:
+        warnings.append(f"{label}, record {index} ({org_id}), field 'types': no helix from {types!r}")
+    country, location = _record_location(rec)
+    established = rec.get("established")
+    status = _text(rec.get("status")).lower() or None
+    org = Organisation(
+        id=org_id, name=display, names=names, acronyms=acronyms, country=country,
+        helix=HelixAssignment(evidence=evidence), location=location,
+        identifiers=_record_identifiers(rec, suffix), url=_record_website(rec),
+        established=established if isinstance(established, int) and not isinstance(established, bool) else None,
+        status=status, tags=[f"ror:{t}" for t in types], sources=[provenance])
+    org = org.model_copy(update={"helix": decide_helix(evidence)})
+    return org, _record_relations(rec, org_id, provenance, label, index, warnings)
+
+
+def _record_id(rec: dict[str, Any], label: str, index: int) -> str:
+    """The record's 9-character ROR id; a record without a valid one is an error."""
     raw_id = _text(rec.get("id"))
     if index == 1 and not raw_id and "names" not in rec:
         raise BadInputError("not a ROR dump: the first record has neither 'id' nor 'names'", file=label,
@@ -131,7 +154,11 @@ def _parse_record(rec: Any, label: str, index: int, warnings: list[str]) -> tupl
     suffix = ror_suffix(raw_id)
     if suffix is None:
         raise BadInputError(f"not a ROR id: {raw_id!r}", file=label, line=index, field="id")
-    org_id = f"ror:{suffix}"
+    return suffix
+
+
+def _record_names(rec: dict[str, Any], label: str, index: int) -> tuple[str, list[str], list[str]]:
+    """(display name, other names, acronyms): the `ror_display` name, else the first name, else an acronym."""
     names_raw = rec.get("names")
     if not isinstance(names_raw, list) or not names_raw:
         if "name" in rec or "labels" in rec:
@@ -155,25 +182,24 @@ def _parse_record(rec: Any, label: str, index: int, warnings: list[str]) -> tupl
             names.append(value)
     if display is None:
         display = names.pop(0) if names else acronyms[0]
-    names = [n for n in names if n != display]
+    return display, [n for n in names if n != display], acronyms
 
-    provenance = Provenance(source=SOURCE, file=label, record=f"https://ror.org/{suffix}", licence=LICENCE)
-    types = [t for t in (rec.get("types") or []) if isinstance(t, str)]
-    evidence = evidence_from_types(types, [display, *names])
-    if not evidence:
-        warnings.append(f"{label}, record {index} ({org_id}), field 'types': no helix from {types!r}")
 
-    location = Location()
-    country: str | None = None
+def _record_location(rec: dict[str, Any]) -> tuple[str | None, Location]:
+    """The country and place of the first location (GeoNames details)."""
     locations = rec.get("locations") or []
-    if locations and isinstance(locations[0], dict):
-        details = locations[0].get("geonames_details") or {}
-        country = normalise_country(_text(details.get("country_code")) or None)
-        lat, lng = details.get("lat"), details.get("lng")
-        location = Location(country=country, city=_text(details.get("name")) or None,
-                            lat=float(lat) if isinstance(lat, (int, float)) else None,
-                            lon=float(lng) if isinstance(lng, (int, float)) else None)
+    if not locations or not isinstance(locations[0], dict):
+        return None, Location()
+    details = locations[0].get("geonames_details") or {}
+    country = normalise_country(_text(details.get("country_code")) or None)
+    lat, lng = details.get("lat"), details.get("lng")
+    return country, Location(country=country, city=_text(details.get("name")) or None,
+                             lat=float(lat) if isinstance(lat, (int, float)) else None,
+                             lon=float(lng) if isinstance(lng, (int, float)) else None)
 
+
+def _record_identifiers(rec: dict[str, Any], suffix: str) -> dict[str, str]:
+    """The ROR id and the preferred (else first) ISNI, Wikidata, GRID and FundRef ids."""
     identifiers = {"ror": suffix}
     for ext in rec.get("external_ids") or []:
         if not isinstance(ext, dict):
@@ -185,18 +211,17 @@ def _parse_record(rec: Any, label: str, index: int, warnings: list[str]) -> tupl
         preferred = _text(ext.get("preferred")) or (values[0] if values else "")
         if preferred:
             identifiers[kind] = preferred
-    url = next((_text(link.get("value")) for link in rec.get("links") or []
-                if isinstance(link, dict) and link.get("type") == "website" and _text(link.get("value"))), None)
+    return identifiers
 
-    established = rec.get("established")
-    status = _text(rec.get("status")).lower() or None
-    org = Organisation(
-        id=org_id, name=display, names=names, acronyms=acronyms, country=country,
-        helix=HelixAssignment(evidence=evidence), location=location, identifiers=identifiers, url=url,
-        established=established if isinstance(established, int) and not isinstance(established, bool) else None,
-        status=status, tags=[f"ror:{t}" for t in types], sources=[provenance])
-    org = org.model_copy(update={"helix": decide_helix(evidence)})
 
+def _record_website(rec: dict[str, Any]) -> str | None:
+    return next((_text(link.get("value")) for link in rec.get("links") or []
+                 if isinstance(link, dict) and link.get("type") == "website" and _text(link.get("value"))), None)
+
+
+def _record_relations(rec: dict[str, Any], org_id: str, provenance: Provenance, label: str, index: int,
+                      warnings: list[str]) -> list[OrganisationRelation]:
+    """Parent, child, related, predecessor and successor links; any other is warned about and skipped."""
     relations = []
     for rel in rec.get("relationships") or []:
         if not isinstance(rel, dict):
@@ -207,7 +232,7 @@ def _parse_record(rec: Any, label: str, index: int, warnings: list[str]) -> tupl
             warnings.append(f"{label}, record {index} ({org_id}), field 'relationships': skipped {rel!r}")
             continue
         relations.append(OrganisationRelation(source_id=org_id, target_id=target, kind=kind, source=provenance))
-    return org, relations
+    return relations
 
 
 def _is_v2(records: list[Any]) -> bool:
