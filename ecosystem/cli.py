@@ -75,8 +75,14 @@ def _run(action: Callable[[], Any]) -> Any:
         _fail("interrupted; the store is unchanged by the unfinished import")
 
 
-def _open() -> GraphStore:
-    return open_store(state.settings.store, state.settings)
+@contextmanager
+def _opened_store() -> Iterator[GraphStore]:
+    """The store of `--store`, closed when the command ends, on error too."""
+    store = open_store(state.settings.store, state.settings)
+    try:
+        yield store
+    finally:
+        store.close()
 
 
 def _apply(store: GraphStore, batch: ImportBatch, progress: Progress) -> ImportReport:
@@ -107,12 +113,8 @@ def _print_report(report: ImportReport) -> None:
 def _import_batch(read: Callable[[Progress], ImportBatch]) -> None:
     """Read a batch (with progress), write it to the store, report: the body of every `helixmap import`."""
     def action() -> None:
-        store = _open()
-        try:
-            with _progress() as progress:
-                report = _apply(store, read(progress), progress)
-        finally:
-            store.close()
+        with _opened_store() as store, _progress() as progress:
+            report = _apply(store, read(progress), progress)
         _print_report(report)
     _run(action)
 
@@ -171,15 +173,12 @@ def resolve(overrides: Path | None = typer.Option(
         from ecosystem.domain.resolution import load_overrides
 
         given = load_overrides(overrides) if overrides is not None else None
-        store = _open()
-        try:
+        with _opened_store() as store:
             with _progress() as progress:
                 task = progress.add_task("resolving organisations", total=None)
                 report = store.resolve(given, keep_overrides=not clear, review_path=review)
                 progress.remove_task(task)
             groups = store.record_groups()
-        finally:
-            store.close()
         records = sum(len(m) for m in groups.values())
         err.print(f"{len(groups):,} organisations are made of {records:,} source records; "
                   f"{report.uncertain:,} uncertain pairs" + (f" written to {review}" if review else ""))
@@ -192,9 +191,8 @@ def resolve(overrides: Path | None = typer.Option(
 def stats(as_json: bool = typer.Option(False, "--json", help="Print one JSON object.")) -> None:
     """Counts of organisations, projects, participations, collaborations, helices, urban-rural types."""
     def action() -> None:
-        store = _open()
-        result = store.stats()
-        store.close()
+        with _opened_store() as store:
+            result = store.stats()
         if as_json:
             print(json.dumps(result, sort_keys=True))
             return
@@ -217,10 +215,11 @@ def serve(host: str | None = typer.Option(None, help="Interface (default 127.0.0
         from api.app import create_app
 
         settings = state.settings
-        application = create_app(settings)
-        err.print(f"serving {settings.store} on http://{host or settings.host}:{port or settings.port} "
-                  "(API docs at /docs, map at /maps/network)")
-        uvicorn.run(application, host=host or settings.host, port=port or settings.port, log_level="warning")
+        with _opened_store() as store:
+            application = create_app(settings, store)
+            err.print(f"serving {settings.store} on http://{host or settings.host}:{port or settings.port} "
+                      "(API docs at /docs, map at /maps/network)")
+            uvicorn.run(application, host=host or settings.host, port=port or settings.port, log_level="warning")
     _run(action)
 
 
@@ -239,13 +238,12 @@ def write_map(out_file: Path = typer.Option(Path("helixmap-network.html"), "--ou
 
         if layout not in ("geo", "force"):
             _fail("--layout must be geo or force", 2)
-        store = _open()
-        flt = network_filter(nuts=nuts, helix=helix, urban_rural=urban_rural, min_weight=min_weight)
         max_nodes = state.settings.map_max_nodes
-        html = render_network_payload(network_payload(store, flt, limit=max_nodes), layout=layout,
-                                      max_nodes=max_nodes)
+        with _opened_store() as store:
+            flt = network_filter(nuts=nuts, helix=helix, urban_rural=urban_rural, min_weight=min_weight)
+            payload = network_payload(store, flt, limit=max_nodes)
+        html = render_network_payload(payload, layout=layout, max_nodes=max_nodes)
         out_file.write_text(html, encoding="utf-8")
-        store.close()
         err.print(f"wrote {out_file}")
     _run(action)
 
@@ -264,13 +262,11 @@ def recommend(org_id: str = typer.Argument(..., help="Organisation id (e.g. a PI
     def action() -> None:
         from ecosystem.services.partners import recommendations
 
-        store = _open()
-        with _progress() as progress:
+        with _opened_store() as store, _progress() as progress:
             task = progress.add_task("building the partner index", total=None)
             result = recommendations(store, org_id, k=k, helix=helix, urban_rural=urban_rural, country=country,
                                      nuts=nuts, favour_rural_civil=favour_rural_civil)
             progress.remove_task(task)
-        store.close()
         if as_json:
             print(json.dumps(result, ensure_ascii=False, indent=1))
             return
@@ -296,16 +292,14 @@ def export_network(fmt: str = typer.Option("graphml", "--format", help="graphml,
         from ecosystem.domain.filters import network_filter
         from ecosystem.services.insights import export
 
-        store = _open()
-        flt = network_filter(nuts=nuts, helix=helix, urban_rural=urban_rural, min_weight=min_weight,
-                             year_from=year_from, year_to=year_to)
-        with _progress() as progress:
+        with _opened_store() as store, _progress() as progress:
+            flt = network_filter(nuts=nuts, helix=helix, urban_rural=urban_rural, min_weight=min_weight,
+                                 year_from=year_from, year_to=year_to)
             task = progress.add_task("computing the network and its clusters", total=None)
             content, _media, suffix = export(store, flt, fmt)
             progress.remove_task(task)
         target = out_file or Path(f"helixmap-network.{suffix}")
         target.write_bytes(content)
-        store.close()
         err.print(f"wrote {target}")
     _run(action)
 
@@ -319,12 +313,10 @@ def clusters(nuts: list[str] = typer.Option([], help="NUTS code of any level, or
         from ecosystem.domain.filters import network_filter
         from ecosystem.services.insights import cluster_report
 
-        store = _open()
-        with _progress() as progress:
+        with _opened_store() as store, _progress() as progress:
             task = progress.add_task("detecting clusters", total=None)
             report = cluster_report(store, network_filter(nuts=nuts), min_size=min_size)
             progress.remove_task(task)
-        store.close()
         if as_json:
             print(json.dumps(report, ensure_ascii=False, indent=1, default=str))
             return
@@ -344,16 +336,15 @@ def quickstart(countries: str | None = typer.Option(None, help="Comma-separated 
     from ecosystem.quickstart import run_quickstart
 
     def action() -> None:
-        store = _open()
-        with _progress() as progress:
-            reports = run_quickstart(store, state.settings, data_dir=data_dir, countries=countries,
-                                     progress=progress)
-        for report in reports:
-            _print_report(report)
-        result = store.stats()
+        with _opened_store() as store:
+            with _progress() as progress:
+                reports = run_quickstart(store, state.settings, data_dir=data_dir, countries=countries,
+                                         progress=progress)
+            for report in reports:
+                _print_report(report)
+            result = store.stats()
         err.print(f"graph ready: {result['organisations']:,} organisations, {result['projects']:,} projects, "
                   f"{result['collaborations']:,} collaborations in {state.settings.store}")
-        store.close()
         if serve_after:
             serve(host=None, port=port)
     _run(action)

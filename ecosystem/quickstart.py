@@ -64,9 +64,11 @@ def _looks_like_cordis(path: Path) -> bool:
         return True
     if path.suffix.lower() == ".gz":
         return False
-    head = path.open("rb").read(4096).decode("utf-8", "ignore")
-    return ("projectID" in head and ("organisationID" in head or "topic" in head)) or ('"acronym"' in head and '"startDate"' in head) \
-        or (head.startswith("id;acronym") or head.startswith('"id";"acronym"'))
+    with path.open("rb") as file:
+        head = file.read(4096).decode("utf-8", "ignore")
+    return (("projectID" in head and ("organisationID" in head or "topic" in head))
+            or ('"acronym"' in head and '"startDate"' in head)
+            or head.startswith("id;acronym") or head.startswith('"id";"acronym"'))
 
 
 def run_quickstart(store: GraphStore, settings: Settings, *, data_dir: Path | None, countries: str | None,

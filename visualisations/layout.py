@@ -92,6 +92,13 @@ def _nice_step(span_degrees: float) -> int:
     return 45
 
 
+Frame = tuple[float, float, float, float]
+"""(left, right, top, bottom) of the initial view, in canvas units."""
+
+EMPTY_FRAME: Frame = (-250.0, 750.0, -1500.0, -1000.0)
+"""The initial view when no node has coordinates: western Europe."""
+
+
 def geo_layout(nodes: Sequence[Mapping[str, Any]]) -> GeoLayout:
     """Positions from lat/lon; nodes without coordinates go to a strip below the map.
 
@@ -110,19 +117,37 @@ def geo_layout(nodes: Sequence[Mapping[str, Any]]) -> GeoLayout:
             raw[node["id"]] = project(*coords)
             located.append(node["id"])
     positions = _spread(located, raw)
+    frame = _padded(_at_least_ten_degrees(_focus(located, raw)))
+    left, right, top, bottom = frame
+    fit_nodes = [i for i in located if left <= raw[i][0] <= right and top <= raw[i][1] <= bottom]
+    strip = _place_unlocated(unlocated, frame, positions)
+    fit_nodes += unlocated
+    decorations = {
+        **_graticule(frame),
+        "strip": {k: (round(v, 1) if isinstance(v, float) else v) for k, v in strip.items()} if strip else None,
+    }
+    return GeoLayout(positions=positions, unlocated=unlocated, fit_nodes=fit_nodes, decorations=decorations)
 
-    if located:
-        xs = sorted(raw[i][0] for i in located)
-        ys = sorted(raw[i][1] for i in located)
-        q = FOCUS_QUANTILE if len(located) >= 20 else 0.0
-        left, right = _quantile(xs, q), _quantile(xs, 1 - q)
-        top, bottom = _quantile(ys, q), _quantile(ys, 1 - q)
-        if q:
-            margin_x, margin_y = FOCUS_MARGIN * (right - left), FOCUS_MARGIN * (bottom - top)
-            left, right = max(xs[0], left - margin_x), min(xs[-1], right + margin_x)
-            top, bottom = max(ys[0], top - margin_y), min(ys[-1], bottom + margin_y)
-    else:
-        left, right, top, bottom = -250.0, 750.0, -1500.0, -1000.0  # an empty western-Europe frame
+
+def _focus(located: Sequence[str], raw: Mapping[str, tuple[float, float]]) -> Frame:
+    """The box of the bulk of the located nodes (5th-95th percentile, widened) or of all of them when few."""
+    if not located:
+        return EMPTY_FRAME
+    xs = sorted(raw[i][0] for i in located)
+    ys = sorted(raw[i][1] for i in located)
+    q = FOCUS_QUANTILE if len(located) >= 20 else 0.0
+    left, right = _quantile(xs, q), _quantile(xs, 1 - q)
+    top, bottom = _quantile(ys, q), _quantile(ys, 1 - q)
+    if q:
+        margin_x, margin_y = FOCUS_MARGIN * (right - left), FOCUS_MARGIN * (bottom - top)
+        left, right = max(xs[0], left - margin_x), min(xs[-1], right + margin_x)
+        top, bottom = max(ys[0], top - margin_y), min(ys[-1], bottom + margin_y)
+    return left, right, top, bottom
+
+
+def _at_least_ten_degrees(frame: Frame) -> Frame:
+    """A frame at least ten degrees of longitude wide and as many canvas units high, about the same centre."""
+    left, right, top, bottom = frame
     min_size = 10 * GEO_SCALE
     if right - left < min_size:
         mid = (left + right) / 2
@@ -130,31 +155,43 @@ def geo_layout(nodes: Sequence[Mapping[str, Any]]) -> GeoLayout:
     if bottom - top < min_size:
         mid = (top + bottom) / 2
         top, bottom = mid - min_size / 2, mid + min_size / 2
+    return left, right, top, bottom
+
+
+def _padded(frame: Frame) -> Frame:
+    """A frame widened by 5% on each side."""
+    left, right, top, bottom = frame
     pad_x, pad_y = 0.05 * (right - left), 0.05 * (bottom - top)
-    left, right, top, bottom = left - pad_x, right + pad_x, top - pad_y, bottom + pad_y
-    fit_nodes = [i for i in located if left <= raw[i][0] <= right and top <= raw[i][1] <= bottom]
+    return left - pad_x, right + pad_x, top - pad_y, bottom + pad_y
 
+
+def _place_unlocated(unlocated: Sequence[str], frame: Frame,
+                     positions: dict[str, tuple[float, float]]) -> dict[str, Any] | None:
+    """Put the nodes without a location in rows below the map (into `positions`); the strip's box and label."""
+    if not unlocated:
+        return None
+    left, right, _top, bottom = frame
     gap = max(12.0, (right - left) / 70.0)  # between the map and the strip, and above the strip's first row
-    strip: dict[str, Any] | None = None
-    if unlocated:
-        columns = max(1, int((right - left - STRIP_SPACING) // STRIP_SPACING))
-        strip_top = bottom + 3 * gap
-        first_row = strip_top + 2.2 * gap + STRIP_SPACING / 2
-        for k, node_id in enumerate(unlocated):
-            row, col = divmod(k, columns)
-            positions[node_id] = (left + STRIP_SPACING * (col + 1), first_row + STRIP_SPACING * row)
-        rows = (len(unlocated) + columns - 1) // columns
-        label = f"No location: {len(unlocated):,} organisation{'s' if len(unlocated) != 1 else ''}"
-        strip = {
-            "left": left,
-            "right": right,
-            "top": strip_top,
-            "bottom": first_row + STRIP_SPACING * (rows - 1) + STRIP_SPACING,
-            "label": label,
-        }
-        fit_nodes += unlocated
+    columns = max(1, int((right - left - STRIP_SPACING) // STRIP_SPACING))
+    strip_top = bottom + 3 * gap
+    first_row = strip_top + 2.2 * gap + STRIP_SPACING / 2
+    for k, node_id in enumerate(unlocated):
+        row, col = divmod(k, columns)
+        positions[node_id] = (left + STRIP_SPACING * (col + 1), first_row + STRIP_SPACING * row)
+    rows = (len(unlocated) + columns - 1) // columns
+    label = f"No location: {len(unlocated):,} organisation{'s' if len(unlocated) != 1 else ''}"
+    return {
+        "left": left,
+        "right": right,
+        "top": strip_top,
+        "bottom": first_row + STRIP_SPACING * (rows - 1) + STRIP_SPACING,
+        "label": label,
+    }
 
-    # Graticule (meridians and parallels): drawn across whatever part is in view, so cover twice the focus.
+
+def _graticule(frame: Frame) -> dict[str, list[dict[str, Any]]]:
+    """Meridians and parallels, drawn across whatever part is in view, so covering twice the focus."""
+    left, right, top, bottom = frame
     lon_min, lon_max = (
         max(-180.0, (1.5 * left - 0.5 * right) / GEO_SCALE),
         min(180.0, (1.5 * right - 0.5 * left) / GEO_SCALE),
@@ -177,12 +214,7 @@ def geo_layout(nodes: Sequence[Mapping[str, Any]]) -> GeoLayout:
         )
         if -85 <= lat <= 85
     ]
-    decorations = {
-        "meridians": meridians,
-        "parallels": parallels,
-        "strip": {k: (round(v, 1) if isinstance(v, float) else v) for k, v in strip.items()} if strip else None,
-    }
-    return GeoLayout(positions=positions, unlocated=unlocated, fit_nodes=fit_nodes, decorations=decorations)
+    return {"meridians": meridians, "parallels": parallels}
 
 
 def _inverse_mercator(y_degrees: float) -> float:

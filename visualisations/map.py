@@ -491,7 +491,8 @@ def _summary(
     else:
         text = f"{shown_nodes:,} organisation{'s' if shown_nodes != 1 else ''}"
     if dropped_edges:
-        text += f" and {shown_edges:,} of their {total_edges:,} collaboration links (the heaviest, and each organisation's two heaviest)."
+        text += (f" and {shown_edges:,} of their {total_edges:,} collaboration links"
+                 " (the heaviest, and each organisation's two heaviest).")
     else:
         text += f" and {shown_edges:,} collaboration link{'s' if shown_edges != 1 else ''}."
     return text
@@ -501,7 +502,8 @@ def _unlocated_text(count: int) -> str:
     if not count:
         return "Every organisation shown has a location."
     verb = "has" if count == 1 else "have"
-    return f"{count:,} organisation{'s' if count != 1 else ''} {verb} no location: shown in the “no location” strip below the map."
+    return (f"{count:,} organisation{'s' if count != 1 else ''} {verb} no location: "
+            "shown in the “no location” strip below the map.")
 
 
 def _legend_counts(

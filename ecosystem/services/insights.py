@@ -2,39 +2,26 @@
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from typing import Any
 
 from ecosystem.analysis.clusters import Clustering, detect_clusters, summarise_clusters
 from ecosystem.domain.errors import BadInputError, NotFoundError
 from ecosystem.domain.filters import NetworkFilter
+from ecosystem.services.cache import cache
 from ecosystem.services.networks import collaboration_graph
+from ecosystem.store.base import GraphReader
 
 EXPORT_FORMATS = {"graphml": ("application/graphml+xml", "graphml"), "gexf": ("application/gexf+xml", "gexf"),
                   "csv": ("application/zip", "zip"), "json": ("application/json", "json"),
                   "vosviewer": ("application/json", "vosviewer.json")}
 
-_clusters: OrderedDict[tuple[str, str, NetworkFilter], Clustering] = OrderedDict()
-_lock = threading.Lock()
-
-
-def clusters_for(store: Any, flt: NetworkFilter | None = None) -> Clustering:
+def clusters_for(store: GraphReader, flt: NetworkFilter | None = None) -> Clustering:
     """Leiden clusters (fixed seed) of the filtered collaboration graph, cached per data version."""
     flt = flt or NetworkFilter()
-    key = (store.uri, store.data_version(), flt)
-    with _lock:
-        if key in _clusters:
-            return _clusters[key]
-    clustering = detect_clusters(collaboration_graph(store, flt))
-    with _lock:
-        _clusters[key] = clustering
-        while len(_clusters) > 4:
-            _clusters.popitem(last=False)
-    return clustering
+    return cache.get(store, ("clusters", flt), lambda: detect_clusters(collaboration_graph(store, flt)))
 
 
-def cluster_report(store: Any, flt: NetworkFilter, *, top: int = 10, min_size: int = 1) -> dict[str, Any]:
+def cluster_report(store: GraphReader, flt: NetworkFilter, *, top: int = 10, min_size: int = 1) -> dict[str, Any]:
     """Clusters with size, helix and urban-rural mix, missing helices, regions, top members, links between."""
     graph = collaboration_graph(store, flt)
     clustering = clusters_for(store, flt)
@@ -43,7 +30,7 @@ def cluster_report(store: Any, flt: NetworkFilter, *, top: int = 10, min_size: i
             "clusters": summarise_clusters(graph, clustering, top=top, min_size=min_size)}
 
 
-def organisation_metrics(store: Any, org_id: str) -> dict[str, Any]:
+def organisation_metrics(store: GraphReader, org_id: str) -> dict[str, Any]:
     """Degree, partners by helix and urban-rural type, crossing shares, betweenness and brokerage roles."""
     from ecosystem.analysis.metrics import organisation_analytics
 
@@ -55,7 +42,7 @@ def organisation_metrics(store: Any, org_id: str) -> dict[str, Any]:
     return result
 
 
-def export(store: Any, flt: NetworkFilter, fmt: str) -> tuple[bytes, str, str]:
+def export(store: GraphReader, flt: NetworkFilter, fmt: str) -> tuple[bytes, str, str]:
     """The filtered network in a researcher's format: (content, media type, file suffix)."""
     from ecosystem.analysis.export import export_graph
 

@@ -6,36 +6,23 @@ Weight = shared projects; `funding` = the EU contributions of both partners in t
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from typing import Any
 
 import networkx as nx
 
 from ecosystem.domain.filters import NetworkFilter
-
-_cache: OrderedDict[tuple[str, str, NetworkFilter], nx.Graph] = OrderedDict()
-_cache_lock = threading.Lock()
-CACHE_SIZE = 8
+from ecosystem.services.cache import cache
+from ecosystem.store.base import GraphReader
 
 
-def collaboration_graph(store: Any, flt: NetworkFilter | None = None) -> nx.Graph:
+def collaboration_graph(store: GraphReader, flt: NetworkFilter | None = None) -> nx.Graph:
     """The collaboration graph for a filter, built from the store and cached until the store changes."""
     flt = flt or NetworkFilter()
-    key = (store.uri, store.data_version(), flt)
-    with _cache_lock:
-        if key in _cache:
-            _cache.move_to_end(key)
-            return _cache[key]
-    graph = build_collaboration_graph(store, flt)
-    with _cache_lock:
-        _cache[key] = graph
-        while len(_cache) > CACHE_SIZE:
-            _cache.popitem(last=False)
-    return graph
+    return cache.get(store, ("graph", flt), lambda: build_collaboration_graph(store, flt))
 
 
-def build_collaboration_graph(store: Any, flt: NetworkFilter) -> nx.Graph:
+def build_collaboration_graph(store: GraphReader, flt: NetworkFilter) -> nx.Graph:
+    """The organisation-organisation projection of the filtered organisations (no cache)."""
     graph = nx.Graph()
     nodes = store.organisations_for_network(flt)
     graph.add_nodes_from((n["id"], n) for n in nodes)
@@ -48,10 +35,11 @@ def build_collaboration_graph(store: Any, flt: NetworkFilter) -> nx.Graph:
 
 
 def weighted_degrees(graph: nx.Graph) -> dict[str, int]:
+    """Each organisation's summed link weight (shared projects with all its partners)."""
     return {n: int(d) for n, d in graph.degree(weight="weight")}
 
 
-def network_payload(store: Any, flt: NetworkFilter, limit: int) -> dict[str, Any]:
+def network_payload(store: GraphReader, flt: NetworkFilter, limit: int) -> dict[str, Any]:
     """Nodes and edges for the API; above `limit` nodes the strongest (weighted degree) are kept."""
     graph = collaboration_graph(store, flt)
     strength = weighted_degrees(graph)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 from ecosystem.analysis.recommend import (
@@ -13,31 +12,28 @@ from ecosystem.analysis.recommend import (
 )
 from ecosystem.domain.errors import BadInputError, NotFoundError
 from ecosystem.domain.filters import NetworkFilter
+from ecosystem.services.cache import cache
+from ecosystem.store.base import GraphReader
 
-_cache: dict[str, tuple[str, RecommenderIndex]] = {}
-_lock = threading.Lock()
 
-
-def recommender_index(store: Any) -> RecommenderIndex:
+def recommender_index(store: GraphReader) -> RecommenderIndex:
     """The recommender index for the store's current graph (built once per data version)."""
-    version = store.data_version()
-    with _lock:
-        cached = _cache.get(store.uri)
-        if cached and cached[0] == version:
-            return cached[1]
-        orgs = [OrgInfo(id=n["id"], name=n["name"] or n["id"], helix=n["helix"], urban_rural=n["urban_rural"],
-                        country=n["country"], nuts3=n["nuts3"])
-                for n in store.organisations_for_network(NetworkFilter())]
-        projects = [ProjectInfo(id=pid, start_year=year, topics=tuple(topics), programme_part=part,
-                                programme=programme)
-                    for pid, year, topics, part, programme in store.iter_projects()]
-        participations = [(pid, oid) for pid, oid, _role, _ec in store.iter_participations()]
-        index = RecommenderIndex.build(orgs, projects, participations)
-        _cache[store.uri] = (version, index)
-        return index
+    return cache.get(store, ("recommender",), lambda: build_recommender_index(store))
 
 
-def recommendations(store: Any, org_id: str, *, k: int = 10, helix: str | None = None,
+def build_recommender_index(store: GraphReader) -> RecommenderIndex:
+    """The recommender index built from the store's organisations, projects and participations (no cache)."""
+    orgs = [OrgInfo(id=n["id"], name=n["name"] or n["id"], helix=n["helix"], urban_rural=n["urban_rural"],
+                    country=n["country"], nuts3=n["nuts3"])
+            for n in store.organisations_for_network(NetworkFilter())]
+    projects = [ProjectInfo(id=pid, start_year=year, topics=tuple(topics), programme_part=part,
+                            programme=programme)
+                for pid, year, topics, part, programme in store.iter_projects()]
+    participations = [(pid, oid) for pid, oid, _role, _ec in store.iter_participations()]
+    return RecommenderIndex.build(orgs, projects, participations)
+
+
+def recommendations(store: GraphReader, org_id: str, *, k: int = 10, helix: str | None = None,
                     urban_rural: str | None = None, country: str | None = None, nuts: str | None = None,
                     favour_rural_civil: bool = False) -> dict[str, Any]:
     """Ranked partner recommendations for one organisation, each with its reasons in words and data."""

@@ -3,20 +3,77 @@
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass, field
 from typing import Any
 
-from ecosystem.domain.errors import NotFoundError
+import networkx as nx
+
+from ecosystem.domain.errors import BadInputError, NotFoundError
 from ecosystem.domain.models import HELICES, URBAN_RURAL
-from ecosystem.domain.nuts import in_region, nuts_prefix
+from ecosystem.domain.nuts import in_region, is_nuts_code, nuts_prefix
+from ecosystem.services.cache import cache
 from ecosystem.services.networks import collaboration_graph
+from ecosystem.store.base import GraphReader
 
 
-def region_profile(store: Any, nuts: str) -> dict[str, Any]:
-    """Helix counts, organisations by urban-rural type, links inside and outside, the urban-rural link matrix."""
+def known_region(store: GraphReader, nuts: str) -> tuple[str, dict[str, Any] | None]:
+    """A NUTS or country code the store knows, upper-cased, with its region (None for a bare country)."""
     code = nuts_prefix(nuts)
     region = store.region(code)
     if region is None and not (len(code) == 2 and store.country_known(code)):
         raise NotFoundError(f"unknown NUTS region {code!r}")
+    return code, region
+
+
+def checked_region(store: GraphReader, nuts: str) -> str:
+    """A NUTS or country code as a user gave it, upper-cased: bad input when malformed, not found when unknown."""
+    if not is_nuts_code(nuts):
+        raise BadInputError(f"not a NUTS or country code: {nuts!r}", field="nuts")
+    return known_region(store, nuts)[0]
+
+
+def checked_nuts(store: GraphReader, nuts: str | None) -> str | None:
+    """An optional NUTS filter: None stays None, a code is checked as by `checked_region`."""
+    return None if nuts is None else checked_region(store, nuts)
+
+
+@dataclass
+class _Links:
+    """Tallies of the links that touch a region's organisations."""
+
+    inside: int = 0
+    outside: int = 0
+    weight_inside: int = 0
+    weight_outside: int = 0
+    urban_rural: Counter[tuple[str, str]] = field(default_factory=Counter)
+    helix: Counter[tuple[str, str]] = field(default_factory=Counter)
+    partner_regions: Counter[str] = field(default_factory=Counter)
+
+
+def _count_links(graph: nx.Graph, inside: set[str]) -> _Links:
+    """Each link inside the region once, each link leaving it once, with its helix and urban-rural pair."""
+    links = _Links()
+    for a in inside:
+        for b, data in graph[a].items():
+            if b in inside:
+                if a > b:
+                    continue
+                links.inside += 1
+                links.weight_inside += data["weight"]
+            else:
+                links.outside += 1
+                links.weight_outside += data["weight"]
+                links.partner_regions[graph.nodes[b].get("nuts3") or graph.nodes[b].get("country") or "unknown"] += 1
+            ua, ub = sorted((graph.nodes[a]["urban_rural"], graph.nodes[b]["urban_rural"]))
+            links.urban_rural[(ua, ub)] += 1
+            ha, hb = sorted((graph.nodes[a]["helix"], graph.nodes[b]["helix"]))
+            links.helix[(ha, hb)] += 1
+    return links
+
+
+def region_profile(store: GraphReader, nuts: str) -> dict[str, Any]:
+    """Helix counts, organisations by urban-rural type, links inside and outside, the urban-rural link matrix."""
+    code, region = known_region(store, nuts)
     graph = collaboration_graph(store)
     inside = {n for n, d in graph.nodes(data=True) if in_region(d, code)}
     helix = Counter({h: 0 for h in HELICES})
@@ -24,44 +81,27 @@ def region_profile(store: Any, nuts: str) -> dict[str, Any]:
     for n in inside:
         helix[graph.nodes[n]["helix"]] += 1
         urban_rural[graph.nodes[n]["urban_rural"]] += 1
-    links_inside = links_outside = weight_inside = weight_outside = 0
-    matrix: Counter[tuple[str, str]] = Counter()
-    helix_matrix: Counter[tuple[str, str]] = Counter()
-    partner_regions: Counter[str] = Counter()
-    for a in inside:
-        for b, data in graph[a].items():
-            if b in inside:
-                if a > b:
-                    continue
-                links_inside += 1
-                weight_inside += data["weight"]
-            else:
-                links_outside += 1
-                weight_outside += data["weight"]
-                partner_regions[graph.nodes[b].get("nuts3") or graph.nodes[b].get("country") or "unknown"] += 1
-            ua, ub = sorted((graph.nodes[a]["urban_rural"], graph.nodes[b]["urban_rural"]))
-            matrix[(ua, ub)] += 1
-            ha, hb = sorted((graph.nodes[a]["helix"], graph.nodes[b]["helix"]))
-            helix_matrix[(ha, hb)] += 1
+    links = _count_links(graph, inside)
+    region = region or {}
     return {
         "nuts": code,
-        "level": region["level"] if region else 0,
-        "name": region.get("name") if region else None,
-        "urban_rural": region.get("urban_rural") if region else None,
+        "level": region.get("level", 0),
+        "name": region.get("name"),
+        "urban_rural": region.get("urban_rural"),
         "organisations": len(inside),
         "helix": dict(helix),
         "organisations_by_urban_rural": dict(urban_rural),
-        "links": {"inside": links_inside, "outside": links_outside,
-                  "weight_inside": weight_inside, "weight_outside": weight_outside},
-        "urban_rural_links": [{"a": a, "b": b, "links": n} for (a, b), n in sorted(matrix.items())],
-        "helix_links": [{"a": a, "b": b, "links": n} for (a, b), n in sorted(helix_matrix.items())],
+        "links": {"inside": links.inside, "outside": links.outside,
+                  "weight_inside": links.weight_inside, "weight_outside": links.weight_outside},
+        "urban_rural_links": [{"a": a, "b": b, "links": n} for (a, b), n in sorted(links.urban_rural.items())],
+        "helix_links": [{"a": a, "b": b, "links": n} for (a, b), n in sorted(links.helix.items())],
         "analytics": _analytics(store, graph, inside),
         "top_partner_regions": [{"region": r, "links": n}
-                                for r, n in sorted(partner_regions.items(), key=lambda kv: (-kv[1], kv[0]))[:10]],
+                                for r, n in sorted(links.partner_regions.items(), key=lambda kv: (-kv[1], kv[0]))[:10]],
     }
 
 
-def municipal_participation(store: Any) -> list[dict[str, Any]]:
+def municipal_participation(store: GraphReader) -> list[dict[str, Any]]:
     """Municipalities whose own government takes part in projects (one entry per municipality)."""
     by_key: dict[str, dict[str, Any]] = {}
     for body in store.municipal_governments():
@@ -81,22 +121,33 @@ def municipal_participation(store: Any) -> list[dict[str, Any]]:
     return sorted(by_key.values(), key=lambda e: (-e["projects"], e["lau"]))
 
 
-def _analytics(store: Any, graph: Any, inside: set[str]) -> dict[str, Any]:
+def municipalities(store: GraphReader, *, country: str | None = None, nuts: str | None = None,
+                   degree_of_urbanisation: str | None = None) -> dict[str, Any]:
+    """The participating municipalities in a country or region (codes as checked by `checked_nuts`), of one
+    degree of urbanisation, with their count per degree of urbanisation."""
+    wanted_country = nuts_prefix(country) if country else None
+
+    def selected(m: dict[str, Any]) -> bool:
+        return ((not wanted_country or m["country"] == wanted_country)
+                and (not nuts or (m.get("nuts3") or "").startswith(nuts) or (len(nuts) == 2 and m["country"] == nuts))
+                and (degree_of_urbanisation is None or m.get("degree_of_urbanisation") == degree_of_urbanisation))
+
+    items = [m for m in municipal_participation(store) if selected(m)]
+    counts: dict[str, int] = {}
+    for m in items:
+        key = m.get("degree_of_urbanisation") or "unknown"
+        counts[key] = counts.get(key, 0) + 1
+    return {"total": len(items), "by_degree_of_urbanisation": counts, "items": items}
+
+
+def _analytics(store: GraphReader, graph: nx.Graph, inside: set[str]) -> dict[str, Any]:
     """Helix diversity, E-I indices, top bridges (brokerage) and the helix synergy of the region's projects."""
     from ecosystem.analysis.regions import region_analytics
 
     return region_analytics(graph, inside, participations_of(store))
 
 
-_participations: dict[str, tuple[str, list[tuple[str, str]]]] = {}
-
-
-def participations_of(store: Any) -> list[tuple[str, str]]:
+def participations_of(store: GraphReader) -> list[tuple[str, str]]:
     """(project, organisation) pairs of the store, cached per data version."""
-    version = store.data_version()
-    cached = _participations.get(store.uri)
-    if cached and cached[0] == version:
-        return cached[1]
-    rows = [(p, o) for p, o, _role, _ec in store.iter_participations()]
-    _participations[store.uri] = (version, rows)
-    return rows
+    return cache.get(store, ("participations",),
+                     lambda: [(p, o) for p, o, _role, _ec in store.iter_participations()])

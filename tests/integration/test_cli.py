@@ -131,3 +131,31 @@ def test_resolve_writes_the_review_file_and_takes_overrides_until_cleared(tmp_pa
     refused = run("resolve", "--overrides", str(bad), store=db)
     assert refused.returncode == 1 and "bad.csv" in refused.stderr and "line 2" in refused.stderr
     assert "Traceback" not in refused.stderr
+
+
+def test_a_command_that_fails_still_closes_its_store(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from typer.testing import CliRunner
+
+    import ecosystem.cli as cli
+    from ecosystem.store.sqlite import SQLiteStore
+
+    opened: list[SQLiteStore] = []
+    closed: list[SQLiteStore] = []
+
+    class SpyStore(SQLiteStore):
+        def close(self) -> None:
+            closed.append(self)
+            super().close()
+
+    def open_spy(uri: str, settings: object = None) -> SQLiteStore:
+        store = SpyStore(tmp_path / "h.db")
+        opened.append(store)
+        return store
+
+    monkeypatch.setattr(cli, "open_store", open_spy)
+    runner = CliRunner()
+    for args in (["recommend", "no-such-organisation"], ["export", "--format", "bogus"], ["stats", "--json"],
+                 ["clusters", "--nuts", "x!"]):
+        result = runner.invoke(cli.app, ["--store", f"sqlite:///{tmp_path / 'h.db'}", *args])
+        assert result.exit_code == (0 if args[0] == "stats" else 1), (args, result.output)
+    assert len(opened) == 4 and closed == opened

@@ -1,0 +1,30 @@
+"""Liveness, the store in use and its counts; `/` leads to the API documentation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import RedirectResponse
+
+from api.deps import StoreDep
+from ecosystem import __version__
+
+router = APIRouter()
+
+
+@router.get("/", include_in_schema=False)
+def index() -> RedirectResponse:
+    return RedirectResponse("/docs")
+
+
+@router.get("/api/v1/health", tags=["meta"])
+def health(store: StoreDep) -> dict[str, Any]:
+    """Liveness and the store in use."""
+    return {"status": "ok", "store": store.uri.split("@")[-1], "version": __version__}
+
+
+@router.get("/api/v1/stats", tags=["meta"])
+def stats(store: StoreDep) -> dict[str, Any]:
+    """The same counts as `helixmap stats --json`."""
+    return store.stats()

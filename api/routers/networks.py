@@ -1,0 +1,77 @@
+"""The collaboration network: nodes and links, communities, and exports for researchers' tools."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from fastapi.responses import Response
+
+from api.deps import SettingsDep, StoreDep
+from api.routers.params import (
+    HelixListParam,
+    MinWeightParam,
+    NutsParam,
+    UrbanRuralListParam,
+    YearParam,
+    filter_of,
+)
+from ecosystem.services.insights import cluster_report
+from ecosystem.services.insights import export as make_export
+from ecosystem.services.networks import network_payload
+
+router = APIRouter(prefix="/api/v1", tags=["network"])
+
+
+class ExportFormat(str, Enum):
+    graphml = "graphml"
+    gexf = "gexf"
+    csv = "csv"
+    json = "json"
+    vosviewer = "vosviewer"
+
+
+@router.get("/network")
+def network(store: StoreDep, settings: SettingsDep,
+            nuts: NutsParam = None,
+            helix: HelixListParam = None,
+            urban_rural: UrbanRuralListParam = None,
+            min_weight: MinWeightParam = 1,
+            year_from: YearParam = None,
+            year_to: YearParam = None,
+            limit: Annotated[int, Query(ge=1, le=20_000)] = 500) -> dict[str, Any]:
+    """The collaboration network (weight = shared projects), capped at `limit` nodes (strongest kept;
+    `truncated` says when the cap cut it)."""
+    flt = filter_of(store, nuts, helix, urban_rural, min_weight, year_from, year_to)
+    return network_payload(store, flt, limit=min(limit, settings.network_max_nodes * 10))
+
+
+@router.get("/clusters")
+def clusters(store: StoreDep,
+             nuts: NutsParam = None,
+             helix: HelixListParam = None,
+             urban_rural: UrbanRuralListParam = None,
+             min_weight: MinWeightParam = 1,
+             top: Annotated[int, Query(ge=1, le=100)] = 10,
+             min_size: Annotated[int, Query(ge=1, le=100_000)] = 2) -> dict[str, Any]:
+    """Communities (Leiden, modularity, fixed seed: the same every run): size, helix mix with missing helices
+    flagged, urban-rural mix, regions, top members, links to other clusters."""
+    return cluster_report(store, filter_of(store, nuts, helix, urban_rural, min_weight), top=top, min_size=min_size)
+
+
+@router.get("/export", response_class=Response)
+def export(store: StoreDep,
+           format: Annotated[ExportFormat, Query(description="graphml, gexf, csv (zip), json, vosviewer")],
+           nuts: NutsParam = None,
+           helix: HelixListParam = None,
+           urban_rural: UrbanRuralListParam = None,
+           min_weight: MinWeightParam = 1,
+           year_from: YearParam = None,
+           year_to: YearParam = None) -> Response:
+    """The network with the same filters as /network, for Gephi, VOSviewer, pandas or networkx; nodes carry
+    helix, urban-rural type, region, country and cluster."""
+    flt = filter_of(store, nuts, helix, urban_rural, min_weight, year_from, year_to)
+    content, media, suffix = make_export(store, flt, format.value)
+    return Response(content, media_type=media,
+                    headers={"Content-Disposition": f'attachment; filename="helixmap-network.{suffix}"'})

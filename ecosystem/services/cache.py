@@ -1,0 +1,71 @@
+"""The one cache of the services: values computed from a store, kept until the store's data changes.
+
+Entries are keyed by (store URI, data version, key), so a changed graph is never served from the cache:
+its new version simply misses. One eviction rule: at most `max_entries` entries, the least recently used
+goes first (entries of an old data version are never used again, so they age out the same way).
+Thread-safe; a value is computed once even when several threads ask for it at the same time.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from typing import Any, TypeVar
+
+from ecosystem.store.base import GraphReader
+
+T = TypeVar("T")
+
+MAX_ENTRIES = 16
+"""Enough for the full graph, its clusters, the partner index, the participations and a dozen filtered
+networks; each entry can be a whole collaboration graph, so the bound is on entries, kept small."""
+
+
+class DataVersionCache:
+    """Values keyed by (store URI, data version, key); least recently used evicted beyond `max_entries`."""
+
+    def __init__(self, max_entries: int = MAX_ENTRIES) -> None:
+        if max_entries < 1:
+            raise ValueError("a cache holds at least one entry")
+        self.max_entries = max_entries
+        self._entries: OrderedDict[tuple[str, str, Hashable], Any] = OrderedDict()
+        self._computing: dict[tuple[str, str, Hashable], threading.Lock] = {}
+        self._lock = threading.Lock()
+
+    def get(self, store: GraphReader, key: Hashable, compute: Callable[[], T]) -> T:
+        """The cached value for `key` at the store's current data version, computed (once) when missing."""
+        full_key = (store.uri, store.data_version(), key)
+        with self._lock:
+            if full_key in self._entries:
+                self._entries.move_to_end(full_key)
+                return self._entries[full_key]
+            computing = self._computing.setdefault(full_key, threading.Lock())
+        with computing:  # a second caller of the same key waits for the first instead of computing again
+            with self._lock:
+                if full_key in self._entries:
+                    self._entries.move_to_end(full_key)
+                    return self._entries[full_key]
+            try:
+                value = compute()
+                with self._lock:
+                    self._entries[full_key] = value
+                    while len(self._entries) > self.max_entries:
+                        self._entries.popitem(last=False)
+            finally:
+                with self._lock:
+                    self._computing.pop(full_key, None)
+        return value
+
+    def clear(self) -> None:
+        """Forget every entry."""
+        with self._lock:
+            self._entries.clear()
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._entries)
+
+
+cache = DataVersionCache()
+"""The cache every service shares: keys are tuples naming the view first, e.g. ("graph", filter)."""
