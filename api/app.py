@@ -9,6 +9,7 @@ from fastapi import FastAPI, Path, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
+from api.routers import region_maps
 from ecosystem import __version__
 from ecosystem.config import Settings
 from ecosystem.domain.errors import (
@@ -82,6 +83,7 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
                               "Union (CC BY 4.0); NUTS © EuroGeographics, Eurostat/GISCO.")
     app.state.settings = settings
     app.state.store = store or open_store(settings.store, settings)
+    app.include_router(region_maps.router)
 
     @app.exception_handler(HelixmapError)
     async def _helixmap_error(request: Request, exc: HelixmapError) -> JSONResponse:

@@ -154,24 +154,36 @@ def aggregate_region_links(graph: nx.Graph, level: int, nuts: str | None = None,
         raise ValueError(f"level must be one of {LEVELS}")
     code_of = {n: region_code(d, level) for n, d in graph.nodes(data=True)}
     inside = {n for n, d in graph.nodes(data=True) if nuts is None or in_region(d, nuts)}
-    tallies: dict[str, RegionTally] = {code: RegionTally(code, True) for code in regions}
+    links = _tally_links(graph, code_of, inside if nuts is not None else None)
+    tallies = _tally_regions(graph, code_of, inside, {code for key in links for code in key}, regions)
+    result = RegionLinks(level=level, nuts=nuts, regions=tallies, links=links)
+    result.assign_types()
+    return result
+
+
+def _tally_links(graph: nx.Graph, code_of: Mapping[str, str],
+                 inside: set[str] | None) -> dict[tuple[str, str], LinkTally]:
+    """Organisation pairs with an end in `inside` (every pair when None), per pair of regions."""
     links: dict[tuple[str, str], LinkTally] = {}
-    for a, b, data in graph.edges(inside if nuts is not None else None, data=True):
-        ra, rb = code_of[a], code_of[b]
+    for a, b, data in graph.edges(inside, data=True):
+        ra, rb = sorted((code_of[a], code_of[b]))
         ta = graph.nodes[a].get("urban_rural") or "unknown"
         tb = graph.nodes[b].get("urban_rural") or "unknown"
-        if rb < ra:
-            ra, rb = rb, ra
-        key = (ra, rb)
-        link = links.get(key)
+        link = links.get((ra, rb))
         if link is None:
-            link = links[key] = LinkTally(ra, rb)
-        link.add(tuple(sorted((ta, tb))), int(data.get("weight", 1)),  # type: ignore[arg-type]
-                 data.get("first_year"), data.get("last_year"))
-    partner_codes = {code for key in links for code in key}
+            link = links[(ra, rb)] = LinkTally(ra, rb)
+        types = (ta, tb) if ta <= tb else (tb, ta)
+        link.add(types, int(data.get("weight", 1)), data.get("first_year"), data.get("last_year"))
+    return links
+
+
+def _tally_regions(graph: nx.Graph, code_of: Mapping[str, str], inside: set[str], partners: set[str],
+                   area: Iterable[str]) -> dict[str, RegionTally]:
+    """Organisations by helix and type in the area's regions and in the partner regions."""
+    tallies: dict[str, RegionTally] = {code: RegionTally(code, True) for code in area}
     for n, d in graph.nodes(data=True):
         code = code_of[n]
-        if n not in inside and code not in partner_codes:
+        if n not in inside and code not in partners:
             continue
         tally = tallies.get(code)
         if tally is None:
@@ -182,6 +194,4 @@ def aggregate_region_links(graph: nx.Graph, level: int, nuts: str | None = None,
     for tally in tallies.values():
         for h in HELICES:
             tally.helix.setdefault(h, 0)
-    result = RegionLinks(level=level, nuts=nuts, regions=tallies, links=links)
-    result.assign_types()
-    return result
+    return tallies
