@@ -43,10 +43,11 @@ def region_links(store: GraphReader, flt: NetworkFilter, level: int = 3) -> dict
     shapes = _level3_shapes(store)
     area = sorted({code[: 2 + level] for code in shapes if nuts is None or code.startswith(nuts)})
     result = aggregate_region_links(graph, level, nuts, regions=area)
-    docs = {code: _region(store, code) for code in result.regions}
+    version = store.data_version()
+    docs = {code: _region(store, code, version) for code in result.regions}
     result.assign_types({code: doc["urban_rural"] for code, doc in docs.items()
                          if doc and doc.get("urban_rural") not in (None, "unknown") and doc.get("level") == level})
-    return _payload(result, docs, _region(store, nuts) if nuts else None, flt)
+    return _payload(result, docs, _region(store, nuts, version) if nuts else None, flt)
 
 
 def region_map(store: GraphReader, flt: NetworkFilter, level: int = 3) -> dict[str, Any]:
@@ -97,11 +98,10 @@ def _level3_shapes(store: GraphReader) -> dict[str, list[dict[str, Any]]]:
     return shapes
 
 
-def _region(store: GraphReader, code: str) -> dict[str, Any] | None:
+def _region(store: GraphReader, code: str, version: str) -> dict[str, Any] | None:
     """A stored region (any level), cached per data version."""
     if code == UNKNOWN_REGION:
         return None
-    version = store.data_version()
     with _lock:
         cached = _regions.get(store.uri)
         if not cached or cached[0] != version:
