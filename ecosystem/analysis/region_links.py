@@ -49,7 +49,7 @@ def region_code(node: Mapping[str, Any], level: int) -> str:
     return str(node.get("country") or UNKNOWN_REGION)
 
 
-@dataclass
+@dataclass(slots=True)
 class RegionTally:
     """Organisations of one region: by helix and by their own (NUTS3) urban-rural type."""
 
@@ -70,7 +70,7 @@ class RegionTally:
         return URBAN_RURAL_ORDER[-max(known)[1]]
 
 
-@dataclass
+@dataclass(slots=True)
 class LinkTally:
     """Collaboration between two regions (a <= b; a == b for pairs inside one region)."""
 
@@ -94,7 +94,7 @@ class LinkTally:
             self.last_year = last
 
 
-@dataclass
+@dataclass(slots=True)
 class RegionLinks:
     """Regions and region links of an area (or of everything), with the urban-rural type of each region."""
 
