@@ -141,3 +141,14 @@ def test_the_region_map_draws_outlines_loads_nothing_from_elsewhere_and_a_region
                     if e.get("method") == "Network.requestWillBeSent"]
         assert requests and all(u.startswith(server) or u.startswith("data:") for u in requests), requests
         assert page.errors == [] or all("404" in e for e in page.errors), page.errors
+
+
+@pytest.mark.browser
+def test_the_region_map_fits_a_390_px_wide_phone(chromium: str, server: str) -> None:
+    with browser.Chromium(chromium, window_size=(390, 844)) as page:
+        page.open(f"{server}/maps/regions?nuts=DK&level=3")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        width = page.evaluate("document.querySelector('.map-wrap svg').getBoundingClientRect().width")
+        assert width >= 340
+        page.screenshot(ARTIFACTS / "region-map-dk-390.png")
+        assert page.errors == []
