@@ -84,14 +84,14 @@ class LinkTally:
     first_year: int | None = None
     last_year: int | None = None
 
-    def add(self, types: tuple[str, str], weight: int, first: int | None, last: int | None) -> None:
-        self.organisation_pairs += 1
+    def add(self, types: tuple[str, str], weight: int, first: int | None, last: int | None,
+            pairs: int = 1) -> None:
+        """`pairs` organisation pairs of these types sharing `weight` projects in all."""
+        self.organisation_pairs += pairs
         self.shared_projects += weight
-        self.by_organisation_types[types] += 1
-        if first is not None and (self.first_year is None or first < self.first_year):
-            self.first_year = first
-        if last is not None and (self.last_year is None or last > self.last_year):
-            self.last_year = last
+        self.by_organisation_types[types] += pairs
+        self.first_year = _least(self.first_year, first)
+        self.last_year = _most(self.last_year, last)
 
 
 @dataclass(slots=True)
@@ -163,18 +163,40 @@ def aggregate_region_links(graph: nx.Graph, level: int, nuts: str | None = None,
 
 def _tally_links(graph: nx.Graph, code_of: Mapping[str, str],
                  inside: set[str] | None) -> dict[tuple[str, str], LinkTally]:
-    """Organisation pairs with an end in `inside` (every pair when None), per pair of regions."""
-    links: dict[tuple[str, str], LinkTally] = {}
+    """Organisation pairs with an end in `inside` (every pair when None), per pair of regions.
+
+    Counted per (region, type, region, type) first: the hot loop over every pair only adds to counters."""
+    end: dict[str, tuple[str, str]] = {n: (code_of[n], d.get("urban_rural") or "unknown")
+                                       for n, d in graph.nodes(data=True)}
+    pairs: Counter[tuple[str, str, str, str]] = Counter()
+    projects: Counter[tuple[str, str, str, str]] = Counter()
+    years: dict[tuple[str, str, str, str], tuple[int | None, int | None]] = {}
     for a, b, data in graph.edges(inside, data=True):
-        ra, rb = sorted((code_of[a], code_of[b]))
-        ta = graph.nodes[a].get("urban_rural") or "unknown"
-        tb = graph.nodes[b].get("urban_rural") or "unknown"
+        ea, eb = end[a], end[b]
+        key = ea + eb if ea <= eb else eb + ea
+        pairs[key] += 1
+        projects[key] += data.get("weight", 1)
+        first, last = data.get("first_year"), data.get("last_year")
+        if first is not None or last is not None:
+            old = years.get(key)
+            years[key] = (first, last) if old is None else (_least(old[0], first), _most(old[1], last))
+    links: dict[tuple[str, str], LinkTally] = {}
+    for key, n in pairs.items():
+        ra, ta, rb, tb = key
         link = links.get((ra, rb))
         if link is None:
             link = links[(ra, rb)] = LinkTally(ra, rb)
-        types = (ta, tb) if ta <= tb else (tb, ta)
-        link.add(types, int(data.get("weight", 1)), data.get("first_year"), data.get("last_year"))
+        first, last = years.get(key, (None, None))
+        link.add((ta, tb) if ta <= tb else (tb, ta), int(projects[key]), first, last, pairs=n)
     return links
+
+
+def _least(a: int | None, b: int | None) -> int | None:
+    return b if a is None else a if b is None else min(a, b)
+
+
+def _most(a: int | None, b: int | None) -> int | None:
+    return b if a is None else a if b is None else max(a, b)
 
 
 def _tally_regions(graph: nx.Graph, code_of: Mapping[str, str], inside: set[str], partners: set[str],

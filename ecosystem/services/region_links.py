@@ -8,6 +8,7 @@ parts (the regions import keeps level-3 geometry only).
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from dataclasses import replace
 from typing import Any
 
@@ -26,7 +27,10 @@ from ecosystem.store.base import GraphReader
 
 __all__ = ["region_links", "region_map"]
 
+CACHE_SIZE = 16
+"""Payloads kept (per store, data version, filter and level): a warm map or JSON request skips the aggregation."""
 _lock = threading.Lock()
+_payloads: OrderedDict[tuple[str, str, NetworkFilter, int], dict[str, Any]] = OrderedDict()
 _shapes: dict[str, tuple[str, dict[str, list[dict[str, Any]]]]] = {}
 _regions: dict[str, tuple[str, dict[str, dict[str, Any] | None]]] = {}
 
@@ -34,25 +38,36 @@ _regions: dict[str, tuple[str, dict[str, dict[str, Any] | None]]] = {}
 def region_links(store: GraphReader, flt: NetworkFilter, level: int = 3) -> dict[str, Any]:
     """Every region of the area (code, name, level, urban-rural type, label point, organisations by helix)
     and every region link touching it (organisation pairs, shared projects, pair type), with totals.
+    Cached until the store changes: callers must not change the payload.
 
     `flt.nuts` (at most one code) selects the area; links from it to other regions are kept, the other end
     named. `flt.helix` and the years filter the organisations and projects as on the network map.
     """
     nuts = _check(store, flt, level)
+    version = store.data_version()
+    key = (store.uri, version, flt, level)
+    with _lock:
+        if key in _payloads:
+            _payloads.move_to_end(key)
+            return _payloads[key]
     graph = collaboration_graph(store, replace(flt, nuts=()))
     shapes = _level3_shapes(store)
     area = sorted({code[: 2 + level] for code in shapes if nuts is None or code.startswith(nuts)})
     result = aggregate_region_links(graph, level, nuts, regions=area)
-    version = store.data_version()
     docs = {code: _region(store, code, version) for code in result.regions}
     result.assign_types({code: doc["urban_rural"] for code, doc in docs.items()
                          if doc and doc.get("urban_rural") not in (None, "unknown") and doc.get("level") == level})
-    return _payload(result, docs, _region(store, nuts, version) if nuts else None, flt)
+    payload = _payload(result, docs, _region(store, nuts, version) if nuts else None, flt)
+    with _lock:
+        _payloads[key] = payload
+        while len(_payloads) > CACHE_SIZE:
+            _payloads.popitem(last=False)
+    return payload
 
 
 def region_map(store: GraphReader, flt: NetworkFilter, level: int = 3) -> dict[str, Any]:
     """`region_links` plus each listed region's outline: `shapes` maps a code to its GeoJSON geometries."""
-    payload = region_links(store, flt, level)
+    payload = dict(region_links(store, flt, level))  # the cached payload itself stays as it is
     shapes = _level3_shapes(store)
     codes = {r["code"] for r in payload["regions"]}
     outlines: dict[str, list[dict[str, Any]]] = {}
