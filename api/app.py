@@ -12,7 +12,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from api.routers import maps, meta, networks, organisations, query, regions
+from api.routers import maps, meta, networks, organisations, query, region_maps, regions
 from ecosystem import __version__
 from ecosystem.config import Settings
 from ecosystem.domain.errors import (
@@ -55,6 +55,6 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
     app.state.settings = settings
     app.state.store = store or open_store(settings.store, settings)
     app.add_exception_handler(HelixmapError, helixmap_error)
-    for module in (meta, organisations, networks, regions, query, maps):
+    for module in (meta, organisations, networks, regions, query, maps, region_maps):
         app.include_router(module.router)
     return app

@@ -14,6 +14,7 @@ from typing import Any, Protocol, Self, runtime_checkable
 
 from ecosystem.domain.batch import ImportBatch, ImportReport
 from ecosystem.domain.filters import NetworkFilter
+from ecosystem.domain.location import RegionShape
 from ecosystem.domain.resolution import Overrides
 
 # (a, b, weight, funding, first_year, last_year): one organisation pair sharing projects
@@ -83,6 +84,9 @@ class GraphReader(Protocol):
 
     def location_report(self) -> dict[str, Any]:
         """How organisations were located (by method) and why the others were not."""
+
+    def region_shapes(self, level: int, nuts: str | None = None) -> list[RegionShape]:
+        """Stored NUTS boundaries of one level, inside `nuts` (any level, or a country) when given."""
 
 
 @runtime_checkable

@@ -38,6 +38,7 @@ from ecosystem.domain.errors import (
     StoreUnavailableError,
 )
 from ecosystem.domain.filters import NetworkFilter
+from ecosystem.domain.location import RegionShape
 from ecosystem.domain.merge import merge_organisation, merge_project, stronger_role
 from ecosystem.domain.models import (
     HELICES,
@@ -1182,6 +1183,13 @@ class Neo4jStore:
                                            convert=_serialise)
         answer.update({"row_cap": max_rows, "timeout_s": timeout_s})
         return answer
+
+    def region_shapes(self, level: int, nuts: str | None = None) -> list[RegionShape]:
+        """Stored NUTS boundaries of one level, inside `nuts` (any level, or a country) when given."""
+        rows = self._run("MATCH (r:Region) WHERE r.shape IS NOT NULL AND r.shape_level = $level "
+                         "AND r.nuts_id STARTS WITH $prefix RETURN r.nuts_id AS id, r.shape AS g ORDER BY id",
+                         read=True, level=level, prefix=nuts_prefix(nuts) if nuts else "")
+        return [RegionShape(nuts_id=r["id"], level=level, geometry=json.loads(r["g"])) for r in rows]
 
 
 def _serialise(value: Any) -> Any:

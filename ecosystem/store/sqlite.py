@@ -16,6 +16,7 @@ from ecosystem.domain.batch import ImportBatch, ImportReport
 from ecosystem.domain.bulk import paused_gc
 from ecosystem.domain.errors import StoreUnavailableError
 from ecosystem.domain.filters import NetworkFilter
+from ecosystem.domain.location import RegionShape
 from ecosystem.domain.merge import merge_organisation, merge_project, stronger_role
 from ecosystem.domain.models import (
     HELICES,
@@ -741,3 +742,10 @@ class SQLiteStore:
                 reason = unlocated_reason(org, regions_loaded=regions_loaded)
                 unlocated[reason] = unlocated.get(reason, 0) + 1
         return {"located_by": by_method, "unlocated": unlocated}
+
+    def region_shapes(self, level: int, nuts: str | None = None) -> list[RegionShape]:
+        """Stored NUTS boundaries of one level, inside `nuts` (any level, or a country) when given."""
+        rows = self._conn().execute(
+            "SELECT nuts_id, level, geometry FROM region_shapes WHERE level = ? AND nuts_id LIKE ? ORDER BY nuts_id",
+            (level, (nuts_prefix(nuts) if nuts else "") + "%"))
+        return [RegionShape(nuts_id=n, level=lv, geometry=json.loads(g)) for n, lv, g in rows]
