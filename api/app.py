@@ -6,9 +6,11 @@ from enum import Enum
 from typing import Annotated, Any
 
 from fastapi import FastAPI, Path, Query, Request
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
 
+from api.pages import install_docs
+from api.pages import router as pages_router
 from ecosystem import __version__
 from ecosystem.config import Settings
 from ecosystem.domain.errors import (
@@ -79,7 +81,8 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
     app = FastAPI(title="helixmap API", version=__version__,
                   description="Quadruple-helix collaboration networks (government, academia, industry, civil "
                               "society) across cities and the countryside, from open data. Data: CORDIS © European "
-                              "Union (CC BY 4.0); NUTS © EuroGeographics, Eurostat/GISCO.")
+                              "Union (CC BY 4.0); NUTS © EuroGeographics, Eurostat/GISCO.",
+                  docs_url=None, redoc_url=None)
     app.state.settings = settings
     app.state.store = store or open_store(settings.store, settings)
 
@@ -103,10 +106,6 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
         if db().region(code) is None and not (len(code) == 2 and db().country_known(code)):
             raise NotFoundError(f"unknown NUTS region {code!r}")
         return code
-
-    @app.get("/", include_in_schema=False)
-    def index() -> RedirectResponse:
-        return RedirectResponse("/docs")
 
     @app.get("/api/v1/health", tags=["meta"])
     def health() -> dict[str, Any]:
@@ -292,4 +291,6 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
                                       max_nodes=max_nodes)
         return HTMLResponse(html)
 
+    install_docs(app)
+    app.include_router(pages_router)
     return app
