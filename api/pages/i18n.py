@@ -51,7 +51,7 @@ def format_number(value: float | int | None, lang: str, decimals: int = 0) -> st
     text = f"{abs(value):.{decimals}f}"
     whole, _, frac = text.partition(".")
     if len(whole) >= min_digits:
-        parts = []
+        parts: list[str] = []
         while len(whole) > 3:
             parts.insert(0, whole[-3:])
             whole = whole[:-3]

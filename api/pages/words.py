@@ -54,9 +54,9 @@ def partner_reasons(t: Translator, cand: dict[str, Any], org: dict[str, Any]) ->
         out.append({"text": t("reason.fills_helix", helix=t.helix(data["fills_helix"])), "links": [], "more": ""})
     if data.get("geography"):
         loc = org.get("location", {})
-        key = place_relation(loc.get("nuts3"), org.get("country"), cand)
-        if key:
-            out.append({"text": t(key, type=t.urban_rural(cand.get("urban_rural")), nuts3=cand.get("nuts3") or "",
+        geo = place_relation(loc.get("nuts3"), org.get("country"), cand)
+        if geo:
+            out.append({"text": t(geo, type=t.urban_rural(cand.get("urban_rural")), nuts3=cand.get("nuts3") or "",
                                   country=cand.get("country") or ""), "links": [], "more": ""})
     recent = data.get("recent_activity")
     if recent:
