@@ -1,0 +1,100 @@
+"""Benchmark: the atlas pages on the full H2020 participation table (or a given store).
+
+Prints one JSON object: for each page type, the first request after the application starts (cold: any index
+still to build is paid here) and warm p50 / p95 / max over repeated requests, in milliseconds, plus peak RSS.
+Target (issue 11): search, profile and region pages under 300 ms p95 warm.
+
+    python bench/pages.py                 # imports the full table into a temporary SQLite store first
+    python bench/pages.py --db PATH.db    # an existing SQLite store
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import DATA, REPO, in_fresh_process, peak_rss_mb
+
+TABLE = DATA / "cordis" / "h2020_participations_full.csv.gz"
+MAPPING = REPO / "examples" / "h2020_participations.toml"
+WARM_RUNS = 20
+
+
+def import_phase(db: str) -> dict[str, Any]:
+    from ecosystem.store.sqlite import SQLiteStore
+    from importers.table import read_table
+
+    store = SQLiteStore(db)
+    store.apply(read_table(TABLE, MAPPING))
+    store.close()
+    return {}
+
+
+def page_urls(client: Any) -> dict[str, str]:
+    """One URL per page type, chosen from the store itself (the best-connected organisation and its place)."""
+    hit = client.get("/api/v1/organisations", params={"q": "universit", "limit": 1}).json()["items"][0]
+    country = hit.get("country") or "DE"
+    nuts3 = hit.get("nuts3") or country
+    profile = f"/organisations/{hit['id']}"
+    return {"home": "/", "search_words": "/search?q=universit",
+            "search_filters": f"/search?country={country}&helix=academia&page=3",
+            "profile": profile,
+            "profile_finder_filtered": f"{profile}?helix=civil_society&favour_rural_civil=true&exclude_hubs=true",
+            "region_country": f"/regions/{country}", "region_nuts2": f"/regions/{nuts3[:4]}",
+            "region_nuts3": f"/regions/{nuts3}", "clusters": "/clusters", "cluster": "/clusters/1"}
+
+
+def pages_phase(db: str) -> dict[str, Any]:
+    warnings.simplefilter("ignore")
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from ecosystem.store.sqlite import SQLiteStore
+
+    store = SQLiteStore(db)
+    client = TestClient(create_app(store=store))
+    urls = page_urls(client)
+    out: dict[str, Any] = {"pages": {}}
+    for name, url in urls.items():
+        start = time.perf_counter()
+        status = client.get(url).status_code
+        cold = (time.perf_counter() - start) * 1000
+        times = []
+        for _ in range(WARM_RUNS):
+            start = time.perf_counter()
+            client.get(url)
+            times.append((time.perf_counter() - start) * 1000)
+        times.sort()
+        out["pages"][name] = {"url": url, "status": status, "first_ms": round(cold, 1),
+                              "p50_ms": round(statistics.median(times), 1),
+                              "p95_ms": round(times[int(0.95 * (len(times) - 1))], 1), "max_ms": round(times[-1], 1)}
+    out["peak_rss_mb"] = peak_rss_mb()
+    store.close()
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", help="an existing SQLite store (default: import the full H2020 table)")
+    args = parser.parse_args()
+    result: dict[str, Any] = {"benchmark": "pages", "warm_runs": WARM_RUNS}
+    with tempfile.TemporaryDirectory() as tmp:
+        db = args.db
+        if db is None:
+            db = str(Path(tmp) / "h2020.db")
+            result["import"] = in_fresh_process(import_phase, db)
+        result.update(in_fresh_process(pages_phase, db))
+    print(json.dumps(result, indent=1))
+
+
+if __name__ == "__main__":
+    main()
