@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections import Counter
+import threading
+from collections import Counter, OrderedDict
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
@@ -125,7 +126,7 @@ def region(request: Request, store: StoreDep, nuts: Annotated[str, Path(max_leng
     if not is_nuts_code(nuts.upper()):
         return not_found(request, "notfound.region", code=nuts)
     try:
-        profile = region_profile(store, nuts.upper())
+        profile = _region_profile(store, nuts_prefix(nuts.upper()))
     except NotFoundError:
         return not_found(request, "notfound.region", code=nuts)
     code = profile["nuts"]
@@ -143,6 +144,28 @@ def region(request: Request, store: StoreDep, nuts: Annotated[str, Path(max_leng
                   synergy=synergy_sentence(t, analytics["synergy"]["region"]),
                   bridges=analytics.get("top_bridges", []), municipalities=municipalities,
                   degurba=Counter(m.get("degree_of_urbanisation") or "unknown" for m in municipalities))
+
+
+_regions: OrderedDict[tuple[str, str, str], dict[str, Any]] = OrderedDict()
+_regions_lock = threading.Lock()
+REGIONS_KEPT = 64
+
+
+def _region_profile(store: Any, code: str) -> dict[str, Any]:
+    """The region service's profile, kept per data version for the most recently viewed regions.
+
+    (A page-side cache until the services' own data-version cache covers region profiles.)"""
+    key = (store.uri, store.data_version(), code)
+    with _regions_lock:
+        if key in _regions:
+            _regions.move_to_end(key)
+            return _regions[key]
+    profile = region_profile(store, code)
+    with _regions_lock:
+        _regions[key] = profile
+        while len(_regions) > REGIONS_KEPT:
+            _regions.popitem(last=False)
+    return profile
 
 
 def _report(store: Any) -> dict[str, Any]:
