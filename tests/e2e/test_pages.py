@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
 from html.parser import HTMLParser
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
 import pytest
+
+from tests.conftest import require
 
 # a page may name external sites in text and links to sources, never load a resource from one
 EXTERNAL_RESOURCE = re.compile(r"""<(?:script|link|img|source|iframe)\b[^>]*?(?:src|href)=["']?(?:https?:)?//""", re.I)
@@ -188,3 +193,85 @@ def test_docs_and_redoc_are_served_from_the_package(web: httpx.Client) -> None:
     assert "/static/vendor/redoc/redoc.standalone.js" in web.get("/redoc").text
     assert "Apache License" in web.get("/static/vendor/swagger-ui/LICENSE").text
     assert "MIT" in web.get("/static/vendor/redoc/LICENSE").text
+
+
+# -- in a real headless Chromium: axe-core, requests, keyboard and phone width -------------------------------
+
+AXE_VERSION = "4.10.3"
+AXE_DIR = Path(__file__).resolve().parents[2] / "test-artifacts" / "axe"  # git-ignored; filled by the test run
+PAGE_TYPES = ("/", "/search?q=universit", "/organisations/{org}", "/regions/DK01", "/clusters", "/clusters/1",
+              "/organisations/no-such-org")
+AXE_RUN = """axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})
+  .then(r => r.violations.filter(v => v.impact === 'serious' || v.impact === 'critical')
+  .map(v => v.id + ' (' + v.impact + '): ' + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(' | ')))"""
+
+
+@pytest.fixture(scope="module")
+def chromium() -> str:
+    from tests import browser
+
+    path = browser.find_chromium()
+    require(path is not None, "headless Chromium not found: apt-get install chromium (or set HELIXMAP_CHROMIUM)")
+    assert path is not None
+    return path
+
+
+@pytest.fixture(scope="module")
+def axe_source() -> str:
+    """axe-core from npm, installed at test time into test-artifacts/axe."""
+    script = AXE_DIR / "node_modules" / "axe-core" / "axe.min.js"
+    if not script.exists():
+        npm = shutil.which("npm")
+        require(npm is not None, "npm is needed to install axe-core for the accessibility test (apt-get install npm)")
+        assert npm is not None
+        AXE_DIR.mkdir(parents=True, exist_ok=True)
+        subprocess.run([npm, "install", "--no-save", "--no-audit", "--no-fund", "--prefix", str(AXE_DIR),
+                        f"axe-core@{AXE_VERSION}"], check=True, capture_output=True, timeout=300)
+    return script.read_text(encoding="utf-8")
+
+
+def page_urls(web: httpx.Client) -> list[str]:
+    org = web.get("/api/v1/organisations", params={"q": "kobenhavns universitet"}).json()["items"][0]["id"]
+    return [u.format(org=org) for u in PAGE_TYPES]
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("lang", ["en", "pl"])
+def test_axe_core_finds_no_serious_violation_and_no_request_leaves_the_server(
+        server: str, web: httpx.Client, chromium: str, axe_source: str, lang: str) -> None:
+    from tests import browser
+
+    with browser.Chromium(chromium, window_size=(1440, 900)) as tab:
+        tab.call("Network.enable", session=True)
+        for url in page_urls(web):
+            sep = "&" if "?" in url else "?"
+            tab.open(f"{server}{url}{sep}lang={lang}")
+            assert tab.evaluate("document.documentElement.lang") == lang
+            tab.evaluate(axe_source)
+            violations = tab.evaluate(AXE_RUN)
+            assert violations == [], (url, violations)
+        requested = {e["params"]["request"]["url"] for e in tab._events
+                     if e.get("method") == "Network.requestWillBeSent"}
+        assert requested and all(u.startswith(server) for u in requested), sorted(requested)
+        # the one 404 is the not-found page visited on purpose
+        assert not [e for e in tab.errors if "status of 404" not in e], tab.errors
+
+
+@pytest.mark.browser
+def test_pages_fit_a_phone_and_the_skip_link_comes_first_for_the_keyboard(server: str, web: httpx.Client,
+                                                                          chromium: str) -> None:
+    from tests import browser
+
+    with browser.Chromium(chromium, window_size=(390, 844)) as tab:
+        for url in page_urls(web):
+            tab.open(f"{server}{url}")
+            overflow = tab.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+            assert overflow <= 1, (url, overflow)
+        tab.open(f"{server}/")
+        tab.call("Input.dispatchKeyEvent", {"type": "keyDown", "key": "Tab", "code": "Tab",
+                                            "windowsVirtualKeyCode": 9}, session=True)
+        tab.call("Input.dispatchKeyEvent", {"type": "keyUp", "key": "Tab", "code": "Tab",
+                                            "windowsVirtualKeyCode": 9}, session=True)
+        assert tab.evaluate("document.activeElement.className") == "skip"
+        outline = tab.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+        assert outline not in ("none", "")
