@@ -49,7 +49,8 @@ def render(request: Request, template: str, *, status: int = 200, title: str = "
     html = ENV.get_template(template).render(
         t=t, lang=t.lang, title=title, data_version=store.data_version(), sources=SOURCES,
         lang_links=[(code, url_with(request, lang=code)) for code in LANGUAGES],
-        path=request.url.path, query=request.query_params.get("q", ""), **context)
+        path=request.url.path, query=request.query_params.get("q", ""),
+        csv_url=lambda name: url_with(request, csv=name, lang=None), **context)
     response = HTMLResponse(html, status_code=status)
     chosen = request.query_params.get("lang")
     if chosen in LANGUAGES:

@@ -7,11 +7,20 @@ from collections import Counter, OrderedDict
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.deps import StoreDep
 from api.pages.filters import KNOWN_HELICES, check_filters, page_number
 from api.pages.render import not_found, render, translator, url_with
+from api.pages.tables import (
+    ORG_HEADERS,
+    cluster_tables,
+    csv_table,
+    mix_tables,
+    org_rows,
+    organisation_tables,
+    region_tables,
+)
 from api.pages.words import ei_sentence, evidence_sentence, partner_reasons, synergy_sentence
 from ecosystem.domain.errors import BadInputError, NotFoundError
 from ecosystem.domain.filters import NetworkFilter
@@ -28,18 +37,21 @@ HUB_SHARE = 0.01  # "leave out the biggest hubs": the top 1% of organisations by
 
 
 @router.get("/", response_class=HTMLResponse)
-def home(request: Request, store: StoreDep) -> HTMLResponse:
+def home(request: Request, store: StoreDep) -> Response:
     """Search, counts by helix and urban-rural type, entry points and sources."""
+    t, stats = translator(request), store.stats()
+    table = csv_table(request, t, mix_tables(stats["helix"], stats["urban_rural"]))
+    if table is not None:
+        return table
     graph = collaboration_graph(store)
     countries = Counter(d.get("country") for _, d in graph.nodes(data=True) if d.get("country"))
-    return render(request, "home.html", title=translator(request)("home.title"), stats=store.stats(),
-                  countries=sorted(countries.items()))
+    return render(request, "home.html", title=t("home.title"), stats=stats, countries=sorted(countries.items()))
 
 
 @router.get("/search", response_class=HTMLResponse)
 def search(request: Request, store: StoreDep, q: str | None = None, helix: str | None = None,
            country: str | None = None, nuts: str | None = None, urban_rural: str | None = None,
-           tag: str | None = None, page: str | None = None) -> HTMLResponse:
+           tag: str | None = None, page: str | None = None) -> Response:
     """Organisations by name and filters, 20 a page; the URL holds the whole query."""
     t = translator(request)
     checked = check_filters(store, {"helix": helix, "country": country, "nuts": nuts, "urban_rural": urban_rural})
@@ -51,6 +63,9 @@ def search(request: Request, store: StoreDep, q: str | None = None, helix: str |
                                               **checked.values)
     for item in items:
         item["projects"] = len(store.organisation_projects(item["id"]))
+    table = csv_table(request, t, {"results": lambda: ([*ORG_HEADERS, "col.projects"], org_rows(items, "projects"))})
+    if table is not None:
+        return table
     pages = max(1, -(-total // PAGE_SIZE))
     return render(request, "search.html", title=t("search.title"), total=total, items=items, page=number,
                   pages=pages, filters=checked.values, raw={"helix": helix or "", "urban_rural": urban_rural or "",
@@ -69,7 +84,7 @@ def _page_url(request: Request, number: int) -> str:
 @router.get("/organisations/{org_id}", response_class=HTMLResponse)
 def organisation(request: Request, store: StoreDep, org_id: Annotated[str, Path(max_length=100)],
                  helix: str | None = None, urban_rural: str | None = None, nuts: str | None = None,
-                 exclude_hubs: str | None = None, favour_rural_civil: str | None = None) -> HTMLResponse:
+                 exclude_hubs: str | None = None, favour_rural_civil: str | None = None) -> Response:
     """The profile and the partner finder."""
     t = translator(request)
     org = store.organisation(org_id)
@@ -82,10 +97,14 @@ def organisation(request: Request, store: StoreDep, org_id: Annotated[str, Path(
     suggestions = _suggestions(store, org, checked.values, hubs_out, favour, checked.problems)
     for cand in suggestions:
         cand["sentences"] = partner_reasons(t, cand, org)
+    projects, partners = store.organisation_projects(org["id"]), store.partners(org["id"], limit=50)
+    table = csv_table(request, t, organisation_tables(projects, partners, suggestions))
+    if table is not None:
+        return table
     helix_info = org["helix"]
     return render(request, "organisation.html", title=org["name"], org=org, loc=loc, region=region,
                   evidence=[evidence_sentence(t, e) for e in helix_info.get("evidence", [])],
-                  projects=store.organisation_projects(org["id"]), partners=store.partners(org["id"], limit=50),
+                  projects=projects, partners=partners,
                   relations=store.relations(org["id"]), suggestions=suggestions,
                   finder={**{name: checked.values.get(name, "") for name in ("helix", "urban_rural", "nuts")},
                           "exclude_hubs": hubs_out, "favour": favour},
@@ -120,7 +139,7 @@ def region_lookup(request: Request, nuts: str | None = None) -> HTMLResponse | R
 
 
 @router.get("/regions/{nuts}", response_class=HTMLResponse)
-def region(request: Request, store: StoreDep, nuts: Annotated[str, Path(max_length=20)]) -> HTMLResponse:
+def region(request: Request, store: StoreDep, nuts: Annotated[str, Path(max_length=20)]) -> Response:
     """A region of any NUTS level, or a country: who is there and how they link."""
     t = translator(request)
     if not is_nuts_code(nuts.upper()):
@@ -135,6 +154,9 @@ def region(request: Request, store: StoreDep, nuts: Annotated[str, Path(max_leng
     municipalities = [m for m in municipal_participation(store)
                       if in_region({"nuts3": m.get("nuts3"), "country": m.get("country")}, code)]
     analytics = profile["analytics"]
+    table = csv_table(request, t, region_tables(profile, municipalities))
+    if table is not None:
+        return table
     return render(request, "region.html", title=profile.get("name") or code, p=profile, code=code,
                   missing=[h for h in KNOWN_HELICES if not profile["helix"].get(h)],
                   matrix=[{**row, "share": row["links"] / matrix_total} for row in profile["urban_rural_links"]],
@@ -173,19 +195,28 @@ def _report(store: Any) -> dict[str, Any]:
 
 
 @router.get("/clusters", response_class=HTMLResponse)
-def clusters(request: Request, store: StoreDep) -> HTMLResponse:
+def clusters(request: Request, store: StoreDep) -> Response:
     """Communities of the whole collaboration network."""
-    return render(request, "clusters.html", title=translator(request)("clusters.title"), report=_report(store),
-                  helices=KNOWN_HELICES)
+    t, report = translator(request), _report(store)
+    table = csv_table(request, t, {"clusters": lambda: (
+        ["col.cluster", "col.size", *[f"helix.{h}" for h in KNOWN_HELICES], "urban_rural.rural", "col.missing"],
+        [[c["cluster"], c["size"], *[c["helix"].get(h, 0) for h in KNOWN_HELICES], c["urban_rural"].get("rural", 0),
+          " ".join(c["missing_helices"])] for c in report["clusters"]])})
+    if table is not None:
+        return table
+    return render(request, "clusters.html", title=t("clusters.title"), report=report, helices=KNOWN_HELICES)
 
 
 @router.get("/clusters/{cluster_id}", response_class=HTMLResponse)
-def cluster(request: Request, store: StoreDep, cluster_id: Annotated[str, Path(max_length=20)]) -> HTMLResponse:
+def cluster(request: Request, store: StoreDep, cluster_id: Annotated[str, Path(max_length=20)]) -> Response:
     """One community: size, mixes, missing helices, top members and its links to other clusters."""
     report = _report(store)
     found = next((c for c in report["clusters"] if str(c["cluster"]) == cluster_id), None)
     if found is None:
         return not_found(request, "notfound.cluster", id=cluster_id)
     t = translator(request)
+    table = csv_table(request, t, cluster_tables(found))
+    if table is not None:
+        return table
     return render(request, "cluster.html", title=t("cluster.title", id=found["cluster"]), c=found, report=report,
                   helices=KNOWN_HELICES)

@@ -195,6 +195,27 @@ def test_docs_and_redoc_are_served_from_the_package(web: httpx.Client) -> None:
     assert "MIT" in web.get("/static/vendor/redoc/LICENSE").text
 
 
+@pytest.mark.parametrize("url", ["/", "/search?q=universit", "/regions/DK01", "/clusters", "/clusters/1"])
+def test_every_table_on_a_page_downloads_as_csv(web: httpx.Client, url: str) -> None:
+    html, links = page(web, url, "pl")
+    csv_links = [h for h in links.hrefs if "csv=" in h]
+    assert len(csv_links) == html.count("</table>")
+    for href in csv_links:
+        response = web.get(href.replace("&amp;", "&"))
+        assert response.headers["content-type"].startswith("text/csv"), href
+        header = response.text.lstrip("\ufeff").splitlines()[0]
+        assert header and "<" not in header
+
+
+def test_a_profile_downloads_its_projects_partners_and_suggestions(web: httpx.Client) -> None:
+    org = web.get("/api/v1/organisations", params={"q": "kobenhavns universitet"}).json()["items"][0]["id"]
+    _, links = page(web, f"/organisations/{org}", "en")
+    tables = {h.split("csv=")[1] for h in links.hrefs if "csv=" in h}
+    assert tables == {"projects", "partners", "suggestions"}
+    suggestions = web.get(f"/organisations/{org}?csv=suggestions").text
+    assert suggestions.startswith("\ufeffId,Name,Helix") and "Works with" in suggestions
+
+
 # -- in a real headless Chromium: axe-core, requests, keyboard and phone width -------------------------------
 
 AXE_VERSION = "4.10.3"
