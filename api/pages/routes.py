@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import threading
-from collections import Counter, OrderedDict
+from collections import Counter
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
@@ -11,6 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.deps import StoreDep
 from api.pages.filters import KNOWN_HELICES, check_filters, page_number
+from api.pages.memo import remembered
 from api.pages.render import not_found, render, translator, url_with
 from api.pages.tables import (
     ORG_HEADERS,
@@ -43,9 +47,7 @@ def home(request: Request, store: StoreDep) -> Response:
     table = csv_table(request, t, mix_tables(stats["helix"], stats["urban_rural"]))
     if table is not None:
         return table
-    graph = collaboration_graph(store)
-    countries = Counter(d.get("country") for _, d in graph.nodes(data=True) if d.get("country"))
-    return render(request, "home.html", title=t("home.title"), stats=stats, countries=sorted(countries.items()))
+    return render(request, "home.html", title=t("home.title"), stats=stats, countries=_countries(store))
 
 
 @router.get("/search", response_class=HTMLResponse)
@@ -145,7 +147,7 @@ def region(request: Request, store: StoreDep, nuts: Annotated[str, Path(max_leng
     if not is_nuts_code(nuts.upper()):
         return not_found(request, "notfound.region", code=nuts)
     try:
-        profile = _region_profile(store, nuts_prefix(nuts.upper()))
+        profile = _region(store, nuts_prefix(nuts.upper()))
     except NotFoundError:
         return not_found(request, "notfound.region", code=nuts)
     code = profile["nuts"]
@@ -168,30 +170,43 @@ def region(request: Request, store: StoreDep, nuts: Annotated[str, Path(max_leng
                   degurba=Counter(m.get("degree_of_urbanisation") or "unknown" for m in municipalities))
 
 
-_regions: OrderedDict[tuple[str, str, str], dict[str, Any]] = OrderedDict()
-_regions_lock = threading.Lock()
-REGIONS_KEPT = 64
-
-
-def _region_profile(store: Any, code: str) -> dict[str, Any]:
-    """The region service's profile, kept per data version for the most recently viewed regions.
-
-    (A page-side cache until the services' own data-version cache covers region profiles.)"""
-    key = (store.uri, store.data_version(), code)
-    with _regions_lock:
-        if key in _regions:
-            _regions.move_to_end(key)
-            return _regions[key]
-    profile = region_profile(store, code)
-    with _regions_lock:
-        _regions[key] = profile
-        while len(_regions) > REGIONS_KEPT:
-            _regions.popitem(last=False)
-    return profile
+def _region(store: Any, code: str) -> dict[str, Any]:
+    return remembered(store, f"region:{code}", lambda: region_profile(store, code))
 
 
 def _report(store: Any) -> dict[str, Any]:
-    return cluster_report(store, NetworkFilter(), top=10, min_size=2)
+    return remembered(store, "clusters", lambda: cluster_report(store, NetworkFilter(), top=10, min_size=2))
+
+
+def _countries(store: Any) -> list[tuple[str, int]]:
+    """Countries with their number of organisations (the home page's entry points)."""
+    def count() -> list[tuple[str, int]]:
+        graph = collaboration_graph(store)
+        return sorted(Counter(d["country"] for _, d in graph.nodes(data=True) if d.get("country")).items())
+
+    return remembered(store, "countries", count)
+
+
+def warm(store: Any) -> None:
+    """Build what the pages read (collaboration graph, recommender index, clusters) before the first visitor."""
+    _countries(store)
+    recommender_index(store)
+    _report(store)
+
+
+@asynccontextmanager
+async def lifespan(app: Any) -> AsyncIterator[None]:
+    """Warm the pages' data in the background at start, so the server answers at once and visitors pay nothing."""
+    store = app.state.store
+    threading.Thread(target=_warm_quietly, args=(store,), name="atlas-warm", daemon=True).start()
+    yield
+
+
+def _warm_quietly(store: Any) -> None:
+    try:
+        warm(store)
+    except Exception:  # a page still builds what it needs on its first visit
+        logging.getLogger(__name__).exception("warming the atlas pages failed")
 
 
 @router.get("/clusters", response_class=HTMLResponse)
@@ -220,3 +235,6 @@ def cluster(request: Request, store: StoreDep, cluster_id: Annotated[str, Path(m
         return table
     return render(request, "cluster.html", title=t("cluster.title", id=found["cluster"]), c=found, report=report,
                   helices=KNOWN_HELICES)
+
+
+router.lifespan_context = lifespan
