@@ -43,7 +43,7 @@ HUB_SHARE = 0.01  # "leave out the biggest hubs": the top 1% of organisations by
 @router.get("/", response_class=HTMLResponse)
 def home(request: Request, store: StoreDep) -> Response:
     """Search, counts by helix and urban-rural type, entry points and sources."""
-    t, stats = translator(request), store.stats()
+    t, stats = translator(request), remembered(store, "stats", store.stats)
     table = csv_table(request, t, mix_tables(stats["helix"], stats["urban_rural"]))
     if table is not None:
         return table
@@ -189,6 +189,7 @@ def _countries(store: Any) -> list[tuple[str, int]]:
 
 def warm(store: Any) -> None:
     """Build what the pages read (collaboration graph, recommender index, clusters) before the first visitor."""
+    remembered(store, "stats", store.stats)
     _countries(store)
     recommender_index(store)
     _report(store)
