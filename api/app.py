@@ -12,6 +12,8 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from api.pages import install_docs
+from api.pages import router as pages_router
 from api.routers import maps, meta, networks, organisations, query, region_maps, regions
 from ecosystem import __version__
 from ecosystem.config import Settings
@@ -51,10 +53,13 @@ async def helixmap_error(request: Request, exc: Exception) -> JSONResponse:
 def create_app(settings: Settings | None = None, store: GraphStore | None = None) -> FastAPI:
     """The API bound to one store (opened from `settings.store` unless given)."""
     settings = settings or Settings()
-    app = FastAPI(title="helixmap API", version=__version__, description=DESCRIPTION)
+    app = FastAPI(title="helixmap API", version=__version__, description=DESCRIPTION, docs_url=None,
+                  redoc_url=None)
     app.state.settings = settings
     app.state.store = store or open_store(settings.store, settings)
     app.add_exception_handler(HelixmapError, helixmap_error)
     for module in (meta, organisations, networks, regions, query, maps, region_maps):
         app.include_router(module.router)
+    install_docs(app)
+    app.include_router(pages_router)
     return app

@@ -5,17 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
-from fastapi.responses import RedirectResponse
 
 from api.deps import StoreDep
 from ecosystem import __version__
 
 router = APIRouter()
-
-
-@router.get("/", include_in_schema=False)
-def index() -> RedirectResponse:
-    return RedirectResponse("/docs")
 
 
 @router.get("/api/v1/health", tags=["meta"])
