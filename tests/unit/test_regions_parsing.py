@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gzip
-import time
 from collections import Counter
 from pathlib import Path
 
@@ -270,10 +269,8 @@ def test_a_municipality_with_a_foreign_nuts3_code_is_refused(tmp_path: Path) -> 
 # ------------------------------------------------------------------------------------------ postcodes
 
 def test_postcodes_are_read_normalised_with_their_version_from_the_file_name(regions_dir: Path) -> None:
-    start = time.perf_counter()
     version, rows = parse_postcodes(regions_dir / "postcode_to_nuts3_2024.csv.gz")
     table = {(c, p): n for c, p, n in rows}
-    elapsed = time.perf_counter() - start
     assert version == "2024"
     assert len(table) >= 820_000
     assert table[("CZ", "10000")] == "CZ010"      # "100 00"
@@ -283,7 +280,6 @@ def test_postcodes_are_read_normalised_with_their_version_from_the_file_name(reg
     assert table[("IE", "A41")] == "IE061"        # Eircode routing key
     assert table[("PT", "1000001")] == "PT1A0"    # "1000-001"
     assert table[("NO", "0001")] == "NO081"       # the table itself lost a leading zero on some rows ("1")
-    assert elapsed < 10
 
 
 def test_the_postcode_version_defaults_to_2024_when_the_name_has_no_year(tmp_path: Path) -> None:
