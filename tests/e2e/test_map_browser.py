@@ -19,7 +19,6 @@ from pathlib import Path
 import pytest
 
 from tests import browser
-from tests.conftest import require
 from visualisations import HELIX_COLOURS, render_network_map
 
 pytestmark = pytest.mark.browser
@@ -35,14 +34,6 @@ HEADER_HEIGHT = 130
 
 HELIX = {"HES": "academia", "REC": "academia", "PRC": "industry", "PUB": "government", "OTH": "civil_society"}
 URBAN_RURAL = {"1": "urban", "2": "intermediate", "3": "rural"}
-
-
-@pytest.fixture(scope="module")
-def chromium() -> str:
-    path = browser.find_chromium()
-    require(path is not None, "headless Chromium not found: apt-get install chromium (or set HELIXMAP_CHROMIUM)")
-    assert path is not None
-    return path
 
 
 def _nuts3_points() -> dict[str, list[tuple[float, float, str, str, str]]]:

@@ -228,16 +228,6 @@ AXE_RUN = """axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2
 
 
 @pytest.fixture(scope="module")
-def chromium() -> str:
-    from tests import browser
-
-    path = browser.find_chromium()
-    require(path is not None, "headless Chromium not found: apt-get install chromium (or set HELIXMAP_CHROMIUM)")
-    assert path is not None
-    return path
-
-
-@pytest.fixture(scope="module")
 def axe_source() -> str:
     """axe-core from npm, installed at test time into test-artifacts/axe."""
     script = AXE_DIR / "node_modules" / "axe-core" / "axe.min.js"

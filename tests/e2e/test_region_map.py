@@ -13,7 +13,6 @@ import httpx
 import pytest
 
 from tests import browser
-from tests.conftest import require
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
@@ -92,14 +91,6 @@ def test_the_region_map_page_is_offline_and_titled_by_area_and_filters(api: http
     # empty form fields mean "any"
     assert api.get("/maps/regions", params={"nuts": "DK", "helix": "", "year_from": "", "year_to": ""}
                    ).status_code == 200
-
-
-@pytest.fixture(scope="module")
-def chromium() -> str:
-    path = browser.find_chromium()
-    require(path is not None, "headless Chromium not found: apt-get install chromium (or set HELIXMAP_CHROMIUM)")
-    assert path is not None
-    return path
 
 
 @pytest.mark.browser
