@@ -7,11 +7,13 @@ exit 2; success exits 0.
 from __future__ import annotations
 
 import json
+import socket
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
@@ -22,10 +24,12 @@ from rich.progress import (
     TextColumn,
     TimeElapsedColumn,
 )
+from rich.text import Text
 
 from ecosystem.config import Settings, load_settings
 from ecosystem.domain.batch import ImportBatch, ImportReport
 from ecosystem.domain.errors import HelixmapError
+from ecosystem.domain.models import Helix, UrbanRural
 from ecosystem.store import GraphStore, open_store
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
@@ -34,8 +38,32 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
 import_app = typer.Typer(no_args_is_help=True, help="Import open data into the store.")
 app.add_typer(import_app, name="import")
 
-err = Console(stderr=True, highlight=False, soft_wrap=True)
-out = Console(highlight=False, soft_wrap=True)
+# Markup off: everything printed is data or plain words (file names, values, messages), never rich markup.
+err = Console(stderr=True, highlight=False, soft_wrap=True, markup=False, emoji=False)
+out = Console(highlight=False, soft_wrap=True, markup=False, emoji=False)
+
+STORE_SCHEMES = ("sqlite", "neo4j", "neo4j+s", "neo4j+ssc", "bolt", "bolt+s", "bolt+ssc")
+
+
+class Layout(str, Enum):
+    geo = "geo"
+    force = "force"
+
+
+class ExportFormat(str, Enum):
+    graphml = "graphml"
+    gexf = "gexf"
+    csv = "csv"
+    json = "json"
+    vosviewer = "vosviewer"
+
+
+if TYPE_CHECKING:
+    HelixChoice = Helix
+    UrbanRuralChoice = UrbanRural
+else:  # the domain's vocabularies, spelt by value on the command line
+    HelixChoice = Enum("HelixChoice", {h.value: h.value for h in Helix}, type=str)
+    UrbanRuralChoice = Enum("UrbanRuralChoice", {u.value: u.value for u in UrbanRural}, type=str)
 
 
 class _State:
@@ -49,19 +77,22 @@ state = _State()
 def _main(store: str | None = typer.Option(None, "--store", envvar="HELIXMAP_STORE",
                                               help="Store URL (default sqlite:///helixmap.db)."),
           cache_dir: Path | None = typer.Option(None, "--cache-dir", help="Download cache folder.")) -> None:
+    if store is not None and (store.split("://", 1)[0] not in STORE_SCHEMES or "://" not in store):
+        raise typer.BadParameter(f"unknown store URL {store!r}: use sqlite:///FILE, neo4j://HOST:PORT or "
+                                 "bolt://HOST:PORT", param_hint="'--store' / HELIXMAP_STORE")
     state.settings = load_settings(store=store, cache_dir=cache_dir)
 
 
 @contextmanager
 def _progress() -> Iterator[Progress]:
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=err, transient=True) as progress:
+    with Progress(TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=err, transient=True) as progress:
         yield progress
 
 
 def _fail(message: str, code: int = 1) -> None:
     """One line on standard error, then the exit code."""
-    err.print(f"[bold red]error:[/] {' '.join(message.split())}", soft_wrap=True, markup=True, highlight=False)
+    err.print(Text.assemble(("error:", "bold red"), " ", " ".join(message.split())), soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -112,8 +143,11 @@ def _print_report(report: ImportReport) -> None:
 
 def _import_batch(read: Callable[[Progress], ImportBatch]) -> None:
     """Read a batch (with progress), write it to the store, report: the body of every `helixmap import`."""
+    from importers.files import expansion_limit
+
     def action() -> None:
-        with _opened_store() as store, _progress() as progress:
+        with (expansion_limit(state.settings.max_expanded_mb * 2**20), _opened_store() as store,
+              _progress() as progress):
             report = _apply(store, read(progress), progress)
         _print_report(report)
     _run(action)
@@ -205,6 +239,31 @@ def stats(as_json: bool = typer.Option(False, "--json", help="Print one JSON obj
     _run(action)
 
 
+def _check_port_free(host: str, port: int) -> None:
+    """Exit 1 with one line when the address cannot be bound (another server on the port, a bad host)."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError as exc:
+        _fail(f"cannot serve on {host}:{port}: {exc.strerror or exc}")
+        return
+    family, kind, proto, _name, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            _fail(f"cannot serve on {host}:{port}: {exc.strerror or exc} (is another server running there? "
+                  "choose one with --port)")
+
+
+def _checked_codes(store: GraphStore, codes: list[str]) -> list[str]:
+    """NUTS or country codes of the command line checked against the store, as the API checks them (an unknown
+    code is the API's 404 message, exit 1)."""
+    from ecosystem.services.regions import checked_nuts
+
+    return [c for c in (checked_nuts(store, code) for code in codes) if c]
+
+
 @app.command()
 def serve(host: str | None = typer.Option(None, help="Interface (default 127.0.0.1)."),
           port: int | None = typer.Option(None, help="Port (default 8000).")) -> None:
@@ -215,20 +274,23 @@ def serve(host: str | None = typer.Option(None, help="Interface (default 127.0.0
         from api.app import create_app
 
         settings = state.settings
+        bind_host, bind_port = host or settings.host, port or settings.port
+        _check_port_free(bind_host, bind_port)
         with _opened_store() as store:
             application = create_app(settings, store)
-            err.print(f"serving {settings.store} on http://{host or settings.host}:{port or settings.port} "
+            err.print(f"serving {settings.store} on http://{bind_host}:{bind_port} "
                       "(API docs at /docs, map at /maps/network)")
-            uvicorn.run(application, host=host or settings.host, port=port or settings.port, log_level="warning")
+            uvicorn.run(application, host=bind_host, port=bind_port, log_level="warning")
     _run(action)
 
 
 @app.command("map")
 def write_map(out_file: Path = typer.Option(Path("helixmap-network.html"), "--out", help="HTML file to write."),
-              layout: str = typer.Option("geo", help="geo (positions from coordinates) or force."),
+              layout: Layout = typer.Option(Layout.geo, help="geo (positions from coordinates) or force."),
               nuts: list[str] = typer.Option([], help="NUTS code of any level, or a country code (repeatable)."),
-              helix: list[str] = typer.Option([], help="Helix (repeatable)."),
-              urban_rural: list[str] = typer.Option([], "--urban-rural", help="urban, intermediate, rural."),
+              helix: list[HelixChoice] = typer.Option([], help="Helix (repeatable)."),
+              urban_rural: list[UrbanRuralChoice] = typer.Option([], "--urban-rural",
+                                                                 help="urban, intermediate, rural."),
               min_weight: int = typer.Option(1, "--min-weight", help="Minimum shared projects on a link.")) -> None:
     """Write an interactive network map (works offline)."""
     def action() -> None:
@@ -236,13 +298,12 @@ def write_map(out_file: Path = typer.Option(Path("helixmap-network.html"), "--ou
         from ecosystem.services.networks import network_payload
         from visualisations import render_network_payload
 
-        if layout not in ("geo", "force"):
-            _fail("--layout must be geo or force", 2)
         max_nodes = state.settings.map_max_nodes
         with _opened_store() as store:
-            flt = network_filter(nuts=nuts, helix=helix, urban_rural=urban_rural, min_weight=min_weight)
+            flt = network_filter(nuts=_checked_codes(store, nuts), helix=[h.value for h in helix],
+                                 urban_rural=[u.value for u in urban_rural], min_weight=min_weight)
             payload = network_payload(store, flt, limit=max_nodes)
-        html = render_network_payload(payload, layout=layout, max_nodes=max_nodes)
+        html = render_network_payload(payload, layout=layout.value, max_nodes=max_nodes)
         out_file.write_text(html, encoding="utf-8")
         err.print(f"wrote {out_file}")
     _run(action)
@@ -251,8 +312,9 @@ def write_map(out_file: Path = typer.Option(Path("helixmap-network.html"), "--ou
 @app.command()
 def recommend(org_id: str = typer.Argument(..., help="Organisation id (e.g. a PIC)."),
               k: int = typer.Option(10, "-k", min=1, max=100, help="How many partners."),
-              helix: str | None = typer.Option(None, help="Only candidates of this helix."),
-              urban_rural: str | None = typer.Option(None, "--urban-rural", help="urban, intermediate, rural."),
+              helix: HelixChoice | None = typer.Option(None, help="Only candidates of this helix."),
+              urban_rural: UrbanRuralChoice | None = typer.Option(None, "--urban-rural",
+                                                                 help="urban, intermediate, rural."),
               country: str | None = typer.Option(None, help="Only candidates in this country."),
               nuts: str | None = typer.Option(None, help="Only candidates in this NUTS region (any level)."),
               favour_rural_civil: bool = typer.Option(False, "--favour-rural-civil",
@@ -264,8 +326,10 @@ def recommend(org_id: str = typer.Argument(..., help="Organisation id (e.g. a PI
 
         with _opened_store() as store, _progress() as progress:
             task = progress.add_task("building the partner index", total=None)
-            result = recommendations(store, org_id, k=k, helix=helix, urban_rural=urban_rural, country=country,
-                                     nuts=nuts, favour_rural_civil=favour_rural_civil)
+            code = _checked_codes(store, [nuts])[0] if nuts else None
+            result = recommendations(store, org_id, k=k, helix=helix.value if helix else None,
+                                     urban_rural=urban_rural.value if urban_rural else None, country=country,
+                                     nuts=code, favour_rural_civil=favour_rural_civil)
             progress.remove_task(task)
         if as_json:
             print(json.dumps(result, ensure_ascii=False, indent=1))
@@ -279,11 +343,13 @@ def recommend(org_id: str = typer.Argument(..., help="Organisation id (e.g. a PI
 
 
 @app.command("export")
-def export_network(fmt: str = typer.Option("graphml", "--format", help="graphml, gexf, csv (zip), json, vosviewer."),
+def export_network(fmt: ExportFormat = typer.Option(ExportFormat.graphml, "--format",
+                                                   help="graphml, gexf, csv (zip), json, vosviewer."),
                    out_file: Path | None = typer.Option(None, "--out", help="File to write (default by format)."),
                    nuts: list[str] = typer.Option([], help="NUTS code of any level, or a country code (repeatable)."),
-                   helix: list[str] = typer.Option([], help="Helix (repeatable)."),
-                   urban_rural: list[str] = typer.Option([], "--urban-rural", help="urban, intermediate, rural."),
+                   helix: list[HelixChoice] = typer.Option([], help="Helix (repeatable)."),
+                   urban_rural: list[UrbanRuralChoice] = typer.Option([], "--urban-rural",
+                                                                      help="urban, intermediate, rural."),
                    min_weight: int = typer.Option(1, "--min-weight", help="Minimum shared projects on a link."),
                    year_from: int | None = typer.Option(None, "--year-from"),
                    year_to: int | None = typer.Option(None, "--year-to")) -> None:
@@ -293,10 +359,11 @@ def export_network(fmt: str = typer.Option("graphml", "--format", help="graphml,
         from ecosystem.services.insights import export
 
         with _opened_store() as store, _progress() as progress:
-            flt = network_filter(nuts=nuts, helix=helix, urban_rural=urban_rural, min_weight=min_weight,
+            flt = network_filter(nuts=_checked_codes(store, nuts), helix=[h.value for h in helix],
+                                 urban_rural=[u.value for u in urban_rural], min_weight=min_weight,
                                  year_from=year_from, year_to=year_to)
             task = progress.add_task("computing the network and its clusters", total=None)
-            content, _media, suffix = export(store, flt, fmt)
+            content, _media, suffix = export(store, flt, fmt.value)
             progress.remove_task(task)
         target = out_file or Path(f"helixmap-network.{suffix}")
         target.write_bytes(content)
@@ -315,7 +382,7 @@ def clusters(nuts: list[str] = typer.Option([], help="NUTS code of any level, or
 
         with _opened_store() as store, _progress() as progress:
             task = progress.add_task("detecting clusters", total=None)
-            report = cluster_report(store, network_filter(nuts=nuts), min_size=min_size)
+            report = cluster_report(store, network_filter(nuts=_checked_codes(store, nuts)), min_size=min_size)
             progress.remove_task(task)
         if as_json:
             print(json.dumps(report, ensure_ascii=False, indent=1, default=str))
@@ -357,7 +424,7 @@ def main() -> None:
     except SystemExit:
         raise
     except Exception as exc:  # last resort: one line, no traceback
-        err.print(f"[bold red]error:[/] unexpected {type(exc).__name__}: {exc}")
+        err.print(Text.assemble(("error:", "bold red"), f" unexpected {type(exc).__name__}: {exc}"))
         sys.exit(1)
 
 

@@ -22,6 +22,8 @@ class Settings(BaseSettings):
     network_max_nodes: int = 2000
     cypher_timeout_s: float = 10.0
     cypher_max_rows: int = 1000
+    max_expanded_mb: int = Field(512, ge=1, description="Most MiB one archived file may expand to (zip, gzip)")
+    max_request_bytes: int = Field(1_048_576, ge=1, description="Largest HTTP request body the API accepts")
     neo4j_username: str = Field("neo4j", validation_alias="NEO4J_USERNAME")
     neo4j_password: str = Field("", validation_alias="NEO4J_PASSWORD")
     neo4j_database: str = Field("neo4j", validation_alias="NEO4J_DATABASE")

@@ -32,6 +32,7 @@ from importers._http import local_input
 from importers.files import (
     csv_rows,
     decode_text,
+    gunzip,
     iter_files,
     parse_number,
     read_bytes,
@@ -101,8 +102,8 @@ def _add_organisation_row(acc: _Accumulator, row: dict[str, Any], label: str, li
         raise BadInputError("empty project id", file=label, line=line, field="projectID")
     if not oid:
         raise BadInputError("empty organisation id (PIC)", file=label, line=line, field="organisationID")
-    ec = parse_number(row.get("ecContribution"), label, line, "ecContribution")
-    parse_number(row.get("totalCost"), label, line, "totalCost")
+    ec = parse_number(row.get("ecContribution"), label, line, "ecContribution", acc.warnings)
+    parse_number(row.get("totalCost"), label, line, "totalCost", acc.warnings)
     org = _organisation(row, oid, label, line, acc.warnings)
     acc.orgs[oid] = merge_organisation(acc.orgs.get(oid), org) if oid in acc.orgs else org
     if pid not in acc.projects and pid not in acc.stubs:
@@ -172,8 +173,9 @@ def _add_project_row(acc: _Accumulator, row: dict[str, Any], label: str, line: i
         start_date=start, end_date=end, start_year=start.year if start else None,
         end_year=end.year if end else None, topics=topics,
         objective=_text(row.get("objective")) or None,
-        ec_max_contribution=parse_number(row.get("ecMaxContribution"), label, line, "ecMaxContribution"),
-        total_cost=parse_number(row.get("totalCost"), label, line, "totalCost"),
+        ec_max_contribution=parse_number(row.get("ecMaxContribution"), label, line, "ecMaxContribution",
+                                         acc.warnings),
+        total_cost=parse_number(row.get("totalCost"), label, line, "totalCost", acc.warnings),
         sources=[Provenance(source=SOURCE, file=label, record=pid, licence=LICENCE)])
 
 
@@ -219,11 +221,7 @@ def _unrecognised(header: str, label: str) -> BadInputError:
 def _read_document(acc: _Accumulator, label: str, data: bytes, *, strict: bool) -> None:
     """One file's bytes: JSON or CSV, recognised by content."""
     if label.endswith(".gz"):
-        import gzip
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError) as exc:
-            raise BadInputError(f"not a readable gzip file ({exc})", file=label) from exc
+        data = gunzip(data, label)
     text = decode_text(data, label)
     if text.lstrip()[:1] in ("[", "{"):
         _read_json_document(acc, label, text, strict=strict)
@@ -241,6 +239,8 @@ def _read_json_document(acc: _Accumulator, label: str, text: str, *, strict: boo
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
         raise BadInputError(f"malformed JSON ({exc.msg})", file=label, line=exc.lineno) from exc
+    except RecursionError:
+        raise BadInputError("JSON nested too deeply to be a CORDIS export", file=label) from None
     if isinstance(doc, dict):
         lists = [v for v in doc.values() if isinstance(v, list)]
         doc = lists[0] if len(lists) == 1 else [doc]
@@ -274,6 +274,11 @@ def _read_csv_document(acc: _Accumulator, label: str, text: str, *, strict: bool
     for line, row in csv_rows(text, label, required=required):
         HANDLERS[kind](acc, row, label, line)
         n += 1
+    if n == 0:
+        if strict:
+            raise BadInputError(f"a CORDIS {kind} file with a header and no rows", file=label, line=2)
+        acc.warnings.append(f"{label}: a CORDIS {kind} file with a header and no rows; skipped")
+        return
     acc.files.append(f"{label} ({kind}, {n} rows)")
 
 
@@ -291,6 +296,9 @@ def _documents(inputs: Iterable[str | Path], cache_dir: Path, progress: Any) -> 
 def _file_documents(path: Path, label: str, *, strict: bool) -> Iterator[tuple[str, bytes, bool]]:
     if path.suffix.lower() == ".zip":
         for name, data in zip_members(path):
+            if name.lower().endswith((".zip", ".gz")):
+                raise BadInputError("an archive inside the archive is not read; unpack it and import the files "
+                                    "inside", file=f"{label}!{name}")
             if name.lower().endswith((".csv", ".json")):
                 yield f"{label}!{name}", data, False
         return

@@ -2,28 +2,80 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import gzip
 import io
+import math
 import zipfile
 from collections.abc import Iterator
+from contextvars import ContextVar
 from pathlib import Path
+from typing import Protocol
 
 from ecosystem.domain.errors import BadInputError
 
 csv.field_size_limit(1 << 26)
 
+DEFAULT_MAX_EXPANDED_BYTES = 512 * 1024 * 1024
+"""The most bytes one member of a zip or one gzip file may expand to (a decompression bomb stops there)."""
+
+_max_expanded: ContextVar[int] = ContextVar("max_expanded", default=DEFAULT_MAX_EXPANDED_BYTES)
+_CHUNK = 1 << 20
+
+
+@contextlib.contextmanager
+def expansion_limit(max_bytes: int) -> Iterator[None]:
+    """Within the block, archives expand to at most `max_bytes` per file (the command line sets the setting)."""
+    token = _max_expanded.set(max_bytes)
+    try:
+        yield
+    finally:
+        _max_expanded.reset(token)
+
+
+class _Stream(Protocol):
+    def read(self, size: int = ..., /) -> bytes: ...
+
+
+def read_capped(stream: _Stream, label: str) -> bytes:
+    """Everything a (decompressing) stream gives, read in chunks; more than the expansion limit is bad input,
+    stopped as soon as the limit is passed, so memory stays bounded whatever the archive claims."""
+    limit = _max_expanded.get()
+    chunks: list[bytes] = []
+    total = 0
+    while True:
+        chunk = stream.read(min(_CHUNK, limit + 1 - total))
+        if not chunk:
+            break
+        total += len(chunk)
+        if total > limit:
+            raise BadInputError(f"expands to more than {limit / 2**20:,.0f} MiB (a decompression bomb?); raise "
+                                "HELIXMAP_MAX_EXPANDED_MB to read it", file=label)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def gunzip(data: bytes, label: str) -> bytes:
+    """The bytes of a gzip file held in memory, within the expansion limit; a broken gzip is bad input."""
+    try:
+        with gzip.GzipFile(fileobj=io.BytesIO(data), mode="rb") as fh:
+            return read_capped(fh, label)
+    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+        raise BadInputError(f"not a readable gzip file ({exc})", file=label) from exc
+
 
 def read_bytes(path: Path, name: str | None = None) -> bytes:
-    """A file's bytes, gunzipped when it ends in .gz; a truncated gzip is bad input."""
+    """A file's bytes, gunzipped (streamed, within the expansion limit) when it ends in .gz; a truncated gzip is
+    bad input."""
     label = name or path.name
     try:
-        data = path.read_bytes()
         if path.suffix == ".gz":
-            data = gzip.decompress(data)
+            with gzip.open(path, "rb") as fh:
+                return read_capped(fh, label)
+        return path.read_bytes()
     except (OSError, EOFError, gzip.BadGzipFile) as exc:
         raise BadInputError(f"cannot read the file ({exc})", file=label) from exc
-    return data
 
 
 def decode_text(data: bytes, label: str, encoding: str = "utf-8") -> str:
@@ -90,26 +142,46 @@ def csv_rows(text: str, label: str, *, delimiter: str | None = None,
 
 
 def zip_members(path: Path) -> Iterator[tuple[str, bytes]]:
-    """(member name, bytes) of every file in a zip; a truncated or corrupt zip is bad input."""
+    """(member name, bytes) of every file in a zip, each streamed within the expansion limit; a truncated or
+    corrupt zip is bad input."""
     try:
         with zipfile.ZipFile(path) as zf:
             for info in zf.infolist():
                 if info.is_dir():
                     continue
-                yield info.filename, zf.read(info)
-    except (zipfile.BadZipFile, EOFError, OSError, zipfile.LargeZipFile) as exc:
+                with zf.open(info) as fh:
+                    data = read_capped(fh, f"{path.name}!{info.filename}")
+                yield info.filename, data
+    except (zipfile.BadZipFile, EOFError, OSError, zipfile.LargeZipFile, NotImplementedError) as exc:
         raise BadInputError(f"not a readable zip archive ({exc}); is the download truncated?",
                             file=path.name) from exc
 
 
-def parse_number(raw: object, label: str, line: int | None, field: str) -> float | None:
-    """`1234.5`, `1234,5`, `1 234,50`, numbers from JSON; empty/NA -> None; anything else is bad input."""
+def parse_number(raw: object, label: str, line: int | None, field: str,
+                 warnings: list[str] | None = None) -> float | None:
+    """`1234.5`, `1234,5`, `1 234,50`, numbers from JSON; empty/NA -> None; anything else is bad input.
+
+    A value that is not a finite number (`inf`, `1e309`, `Infinity`, `NaN`) is left out (None), with a warning
+    naming the file, line and field appended to `warnings`."""
     if raw is None or isinstance(raw, bool):
         return None
+    value = _number(raw, label, line, field)
+    if value is not None and not math.isfinite(value):
+        if warnings is not None:
+            where = f"{label}, line {line}" if line is not None else label
+            warnings.append(f"{where}, field '{field}': not a finite number: {raw!r}; left out")
+        return None
+    return value
+
+
+def _number(raw: object, label: str, line: int | None, field: str) -> float | None:
     if isinstance(raw, (int, float)):
-        return float(raw)
+        try:
+            return float(raw)
+        except OverflowError:  # an integer too large for a float
+            return math.inf
     text = str(raw).strip().replace("\u00a0", "").replace(" ", "")
-    if text in ("", "NA", "NaN", "nan", "null", "None"):
+    if text in ("", "NA", "null", "None"):
         return None
     if "," in text and "." in text:
         text = text.replace(",", "") if text.rfind(".") > text.rfind(",") else text.replace(".", "").replace(",", ".")

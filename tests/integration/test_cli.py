@@ -60,9 +60,11 @@ def test_usage_errors_exit_2(tmp_path: Path) -> None:
     assert run("no-such-command", store=tmp_path / "h.db").returncode == 2
 
 
-def test_an_unknown_store_url_is_one_clear_line(tmp_path: Path) -> None:
+def test_an_unknown_store_url_is_a_usage_error(tmp_path: Path) -> None:
     result = run("stats", store=tmp_path / "h.db", extra_env={"HELIXMAP_STORE": "postgres://x"})
-    assert result.returncode == 1 and "unknown store URL" in result.stderr and "Traceback" not in result.stderr
+    assert result.returncode == 2 and "unknown store URL" in result.stderr and "Traceback" not in result.stderr
+    flag = run("--store", "mysql://[red]x", "stats", store=tmp_path / "h.db")
+    assert flag.returncode == 2 and "mysql://[red]x" in flag.stderr
 
 
 def test_quickstart_without_network_says_so_and_names_data_dir(tmp_path: Path) -> None:
@@ -154,7 +156,7 @@ def test_a_command_that_fails_still_closes_its_store(tmp_path: Path, monkeypatch
 
     monkeypatch.setattr(cli, "open_store", open_spy)
     runner = CliRunner()
-    for args in (["recommend", "no-such-organisation"], ["export", "--format", "bogus"], ["stats", "--json"],
+    for args in (["recommend", "no-such-organisation"], ["export", "--nuts", "ZZ9"], ["stats", "--json"],
                  ["clusters", "--nuts", "x!"]):
         result = runner.invoke(cli.app, ["--store", f"sqlite:///{tmp_path / 'h.db'}", *args])
         assert result.exit_code == (0 if args[0] == "stats" else 1), (args, result.output)
