@@ -14,8 +14,16 @@ router = APIRouter()
 
 @router.get("/api/v1/health", tags=["meta"])
 def health(store: StoreDep) -> dict[str, Any]:
-    """Liveness and the store in use."""
-    return {"status": "ok", "store": store.uri.split("@")[-1], "version": __version__}
+    """Liveness and the kind of store in use (no credentials, no path of the server's disk)."""
+    return {"status": "ok", "store": public_store_name(store.uri), "version": __version__}
+
+
+def public_store_name(uri: str) -> str:
+    """`sqlite:////srv/data/helixmap.db` -> `sqlite:///helixmap.db`; `neo4j://user:pw@host:7687` -> `neo4j://host:7687`."""
+    scheme, _, rest = uri.partition("://")
+    if scheme == "sqlite":
+        return f"sqlite:///{rest.replace(chr(92), '/').rstrip('/').rsplit('/', 1)[-1]}"
+    return f"{scheme}://{rest.rsplit('@', 1)[-1]}"
 
 
 @router.get("/api/v1/stats", tags=["meta"])

@@ -131,3 +131,59 @@ def test_municipalities_taking_part_are_listed_with_their_degree_of_urbanisation
     assert rural["total"] == body["by_degree_of_urbanisation"]["rural_area"] >= 1
     assert all(m["degree_of_urbanisation"] == "rural_area" for m in rural["items"])
     assert api.get("/api/v1/municipalities", params={"degree_of_urbanisation": "village"}).status_code == 422
+
+
+ERROR_KEYS = {"detail", "field"}
+
+
+@pytest.mark.parametrize("method,path,field", [
+    ("GET", "/api/v1/organisations?limit=abc", "limit"),
+    ("GET", "/api/v1/network?urban_rural=suburban", "urban_rural"),
+    ("GET", "/api/v1/organisations/does-not-exist", None),
+    ("GET", "/api/v1/no-such-endpoint", None),
+    ("DELETE", "/api/v1/stats", None),
+    ("POST", "/api/v1/query", None),
+])
+def test_every_error_answers_with_the_one_error_model(api: httpx.Client, method: str, path: str,
+                                                      field: str | None) -> None:
+    response = api.request(method, path, json={"cypher": "RETURN 1"} if path.endswith("query") else None)
+    assert 400 <= response.status_code < 600
+    body = response.json()
+    assert set(body) <= ERROR_KEYS and isinstance(body["detail"], str) and body["detail"]
+    assert body.get("field") == field
+
+
+def test_the_openapi_document_declares_the_error_model_it_answers_with(api: httpx.Client) -> None:
+    doc = api.get("/openapi.json").json()
+    schemas = doc["components"]["schemas"]
+    assert "ErrorBody" in schemas and "HTTPValidationError" not in schemas
+    assert set(schemas["ErrorBody"]["properties"]) == ERROR_KEYS
+    ref = {"$ref": "#/components/schemas/ErrorBody"}
+    profile = doc["paths"]["/api/v1/organisations/{org_id}"]["get"]["responses"]
+    network = doc["paths"]["/api/v1/network"]["get"]["responses"]
+    query = doc["paths"]["/api/v1/query"]["post"]["responses"]
+    for responses, codes in ((profile, ("404", "422", "503")), (network, ("404", "422", "503")),
+                             (query, ("400", "413", "422", "501", "503"))):
+        for code in codes:
+            assert responses[code]["content"]["application/json"]["schema"] == ref, code
+
+
+def test_health_names_the_store_without_a_path_of_the_server(api: httpx.Client) -> None:
+    body = api.get("/api/v1/health").json()
+    assert body["status"] == "ok"
+    assert body["store"] == "sqlite:///served.db"
+
+
+def test_a_request_body_over_the_limit_is_refused_with_413(api: httpx.Client) -> None:
+    big = b'{"cypher": "' + b"x" * (2 << 20) + b'"}'
+    declared = api.post("/api/v1/query", content=big, headers={"content-type": "application/json"})
+    assert declared.status_code == 413 and "larger than" in declared.json()["detail"]
+
+    def chunks():  # type: ignore[no-untyped-def]  # streamed: no Content-Length to go by
+        for i in range(0, len(big), 64 << 10):
+            yield big[i:i + (64 << 10)]
+
+    streamed = api.post("/api/v1/query", content=chunks(), headers={"content-type": "application/json"})
+    assert streamed.status_code == 413 and "larger than" in streamed.json()["detail"]
+    small = api.post("/api/v1/query", json={"cypher": "RETURN 1"})
+    assert small.status_code == 501
