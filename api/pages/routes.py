@@ -5,16 +5,17 @@ from __future__ import annotations
 import logging
 import threading
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from markupsafe import Markup
 
 from api.deps import StoreDep
 from api.pages.filters import KNOWN_HELICES, check_filters, page_number
-from api.pages.memo import remembered
+from api.pages.i18n import Translator
 from api.pages.render import not_found, render, translator, url_with
 from api.pages.tables import (
     ORG_HEADERS,
@@ -25,29 +26,36 @@ from api.pages.tables import (
     organisation_tables,
     region_tables,
 )
-from api.pages.words import ei_sentence, evidence_sentence, partner_reasons, synergy_sentence
+from api.pages.words import ei_sentence, evidence_sentence, partner_reasons, stability_sentence, synergy_sentence
 from ecosystem.domain.errors import BadInputError, NotFoundError
-from ecosystem.domain.filters import NetworkFilter
-from ecosystem.domain.nuts import in_region, is_nuts_code, nuts_prefix
-from ecosystem.services.insights import cluster_report
-from ecosystem.services.networks import collaboration_graph
+from ecosystem.domain.nuts import is_nuts_code, nuts_prefix
+from ecosystem.services.insights import (
+    cluster_summary,
+    clustering_stability,
+    countries,
+    ego_network,
+    store_summary,
+    warm_pages,
+)
 from ecosystem.services.partners import recommendations, recommender_index
-from ecosystem.services.regions import municipal_participation, region_profile
+from ecosystem.services.regions import cached_region_profile, region_municipalities, sub_regions
+from visualisations.ego import legend_marker, render_ego_svg
 
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 20
 RECOMMENDATIONS = 10
+EGO_PARTNERS = 12  # partners drawn on the profile's own network map
 HUB_SHARE = 0.01  # "leave out the biggest hubs": the top 1% of organisations by number of partners
 
 
 @router.get("/", response_class=HTMLResponse)
 def home(request: Request, store: StoreDep) -> Response:
     """Search, counts by helix and urban-rural type, entry points and sources."""
-    t, stats = translator(request), remembered(store, "stats", store.stats)
+    t, stats = translator(request), store_summary(store)
     table = csv_table(request, t, mix_tables(stats["helix"], stats["urban_rural"]))
     if table is not None:
         return table
-    return render(request, "home.html", title=t("home.title"), stats=stats, countries=_countries(store))
+    return render(request, "home.html", title=t("home.title"), stats=stats, countries=countries(store))
 
 
 @router.get("/search", response_class=HTMLResponse)
@@ -105,6 +113,7 @@ def organisation(request: Request, store: StoreDep, org_id: Annotated[str, Path(
         return table
     helix_info = org["helix"]
     return render(request, "organisation.html", title=org["name"], org=org, loc=loc, region=region,
+                  ego=ego_map(t, store, org["id"]), legend=ego_legend(t),
                   evidence=[evidence_sentence(t, e) for e in helix_info.get("evidence", [])],
                   projects=projects, partners=partners,
                   relations=store.relations(org["id"]), suggestions=suggestions,
@@ -131,6 +140,31 @@ def _suggestions(store: Any, org: dict[str, Any], values: dict[str, str], hubs_o
     return list(found[:RECOMMENDATIONS])
 
 
+def ego_map(t: Translator, store: Any, org_id: str) -> Markup | None:
+    """The organisation's own small network map (inline SVG), or None when it has no partner."""
+    try:
+        payload = ego_network(store, org_id, limit=EGO_PARTNERS)
+    except NotFoundError:
+        return None
+    if not payload["partners"]:
+        return None
+
+    def describe(node: Mapping[str, Any]) -> str:
+        words = t("ego.node", name=node.get("name") or node["id"], helix=t.helix(node.get("helix")),
+                  type=t.urban_rural(node.get("urban_rural")))
+        return words + (" " + t("ego.shared", count=t.num(node["weight"])) if "weight" in node else "")
+
+    return Markup(render_ego_svg(payload, describe, t("ego.title", count=t.num(len(payload["partners"])),
+                                                      name=payload["centre"]["name"])))
+
+
+def ego_legend(t: Translator) -> dict[str, list[tuple[Markup, str]]]:
+    """The map's key in words, each with its marker: colours by helix, shapes by urban-rural type."""
+    return {"helix": [(Markup(legend_marker("circle", h)), t.helix(h)) for h in (*KNOWN_HELICES, "unknown")],
+            "urban_rural": [(Markup(legend_marker(u)), t.urban_rural(u))
+                            for u in ("urban", "intermediate", "rural", "unknown")]}
+
+
 @router.get("/regions", response_class=HTMLResponse, response_model=None)
 def region_lookup(request: Request, nuts: str | None = None) -> HTMLResponse | RedirectResponse:
     """The region form on the home page: go to /regions/{nuts}."""
@@ -147,16 +181,16 @@ def region(request: Request, store: StoreDep, nuts: Annotated[str, Path(max_leng
     if not is_nuts_code(nuts.upper()):
         return not_found(request, "notfound.region", code=nuts)
     try:
-        profile = _region(store, nuts_prefix(nuts.upper()))
+        profile = cached_region_profile(store, nuts_prefix(nuts.upper()))
     except NotFoundError:
         return not_found(request, "notfound.region", code=nuts)
     code = profile["nuts"]
     links = profile["links"]
     matrix_total = sum(row["links"] for row in profile["urban_rural_links"]) or 1
-    municipalities = [m for m in municipal_participation(store)
-                      if in_region({"nuts3": m.get("nuts3"), "country": m.get("country")}, code)]
+    municipalities = region_municipalities(store, code)
+    subs = sub_regions(store, code)
     analytics = profile["analytics"]
-    table = csv_table(request, t, region_tables(profile, municipalities))
+    table = csv_table(request, t, region_tables(profile, municipalities, subs))
     if table is not None:
         return table
     return render(request, "region.html", title=profile.get("name") or code, p=profile, code=code,
@@ -166,33 +200,14 @@ def region(request: Request, store: StoreDep, nuts: Annotated[str, Path(max_leng
                   ei_sentences=[(t(f"region.ei_{kind}"), ei_sentence(t, analytics[f"ei_{kind}"], kind))
                                 for kind in ("urban_rural", "helix")],
                   synergy=synergy_sentence(t, analytics["synergy"]["region"]),
-                  bridges=analytics.get("top_bridges", []), municipalities=municipalities,
+                  bridges=analytics.get("top_bridges", []), municipalities=municipalities, subs=subs,
+                  helices=KNOWN_HELICES, urban_rural_types=("urban", "intermediate", "rural", "unknown"),
                   degurba=Counter(m.get("degree_of_urbanisation") or "unknown" for m in municipalities))
 
 
-def _region(store: Any, code: str) -> dict[str, Any]:
-    return remembered(store, f"region:{code}", lambda: region_profile(store, code))
-
-
-def _report(store: Any) -> dict[str, Any]:
-    return remembered(store, "clusters", lambda: cluster_report(store, NetworkFilter(), top=10, min_size=2))
-
-
-def _countries(store: Any) -> list[tuple[str, int]]:
-    """Countries with their number of organisations (the home page's entry points)."""
-    def count() -> list[tuple[str, int]]:
-        graph = collaboration_graph(store)
-        return sorted(Counter(d["country"] for _, d in graph.nodes(data=True) if d.get("country")).items())
-
-    return remembered(store, "countries", count)
-
-
 def warm(store: Any) -> None:
-    """Build what the pages read (collaboration graph, recommender index, clusters) before the first visitor."""
-    remembered(store, "stats", store.stats)
-    _countries(store)
-    recommender_index(store)
-    _report(store)
+    """Build what the pages read before the first visitor (the partner index is the partner service's)."""
+    warm_pages(store)
 
 
 @asynccontextmanager
@@ -213,20 +228,21 @@ def _warm_quietly(store: Any) -> None:
 @router.get("/clusters", response_class=HTMLResponse)
 def clusters(request: Request, store: StoreDep) -> Response:
     """Communities of the whole collaboration network."""
-    t, report = translator(request), _report(store)
+    t, report = translator(request), cluster_summary(store)
     table = csv_table(request, t, {"clusters": lambda: (
         ["col.cluster", "col.size", *[f"helix.{h}" for h in KNOWN_HELICES], "urban_rural.rural", "col.missing"],
         [[c["cluster"], c["size"], *[c["helix"].get(h, 0) for h in KNOWN_HELICES], c["urban_rural"].get("rural", 0),
           " ".join(c["missing_helices"])] for c in report["clusters"]])})
     if table is not None:
         return table
-    return render(request, "clusters.html", title=t("clusters.title"), report=report, helices=KNOWN_HELICES)
+    return render(request, "clusters.html", title=t("clusters.title"), report=report, helices=KNOWN_HELICES,
+                  stability=stability_sentence(t, clustering_stability(store)))
 
 
 @router.get("/clusters/{cluster_id}", response_class=HTMLResponse)
 def cluster(request: Request, store: StoreDep, cluster_id: Annotated[str, Path(max_length=20)]) -> Response:
     """One community: size, mixes, missing helices, top members and its links to other clusters."""
-    report = _report(store)
+    report = cluster_summary(store)
     found = next((c for c in report["clusters"] if str(c["cluster"]) == cluster_id), None)
     if found is None:
         return not_found(request, "notfound.cluster", id=cluster_id)
@@ -235,7 +251,7 @@ def cluster(request: Request, store: StoreDep, cluster_id: Annotated[str, Path(m
     if table is not None:
         return table
     return render(request, "cluster.html", title=t("cluster.title", id=found["cluster"]), c=found, report=report,
-                  helices=KNOWN_HELICES)
+                  helices=KNOWN_HELICES, stability=stability_sentence(t, clustering_stability(store)))
 
 
 router.lifespan_context = lifespan

@@ -11,6 +11,7 @@ from fastapi import Request
 from fastapi.responses import Response
 
 from api.pages.i18n import Translator
+from ecosystem.domain.models import HELICES, URBAN_RURAL
 
 # a table: its column headers (message keys) and its rows (plain values, as the data holds them)
 Table = tuple[list[str], list[list[Any]]]
@@ -56,8 +57,9 @@ def organisation_tables(projects: list[dict[str, Any]], partners: list[dict[str,
     }
 
 
-def region_tables(profile: dict[str, Any], municipalities: list[dict[str, Any]]) -> dict[str, Callable[[], Table]]:
-    """The region page's tables: helix counts, urban-rural mix, link matrix, bridges, municipalities."""
+def region_tables(profile: dict[str, Any], municipalities: list[dict[str, Any]],
+                  subs: list[dict[str, Any]]) -> dict[str, Callable[[], Table]]:
+    """The region page's tables: helix counts, urban-rural mix, link matrix, bridges, municipalities, sub-regions."""
     bridges = profile["analytics"].get("top_bridges", [])
     return {
         **mix_tables(profile["helix"], profile["organisations_by_urban_rural"]),
@@ -69,6 +71,13 @@ def region_tables(profile: dict[str, Any], municipalities: list[dict[str, Any]])
         "municipalities": lambda: (["col.id", "col.municipality", "col.degurba", "col.population", "col.projects"],
                                    [[m["lau"], m.get("name"), m.get("degree_of_urbanisation"), m.get("population"),
                                      m.get("projects")] for m in municipalities]),
+        "sub_regions": lambda: (["col.region", "col.name", "col.urban_rural", "col.organisations",
+                                 *[f"helix.{h}" for h in HELICES], *[f"urban_rural.{u}" for u in URBAN_RURAL],
+                                 "col.links_inside", "col.outside_links"],
+                                [[r["nuts"], r.get("name"), r.get("urban_rural"), r["organisations"],
+                                  *[r["helix"].get(h, 0) for h in HELICES],
+                                  *[r["organisations_by_urban_rural"].get(u, 0) for u in URBAN_RURAL],
+                                  r["links_inside"], r["links_outside"]] for r in subs]),
     }
 
 

@@ -86,3 +86,13 @@ def synergy_sentence(t: Translator, synergy: dict[str, Any]) -> str:
         return t("region.synergy_none")
     key = "region.synergy_yes" if value < -0.0001 else "region.synergy_no"
     return t(key, value=t.num(value, 3), projects=t.num(synergy["projects"]))
+
+
+def stability_sentence(t: Translator, stability: dict[str, Any]) -> str:
+    """How stable the clustering is, in one sentence: agreement between runs under different seeds."""
+    runs, mean, low = len(stability.get("seeds", [])), stability.get("ari_mean"), stability.get("ari_min")
+    if runs < 2 or mean is None or low is None:
+        return t("clusters.stability_none")
+    key = ("clusters.stability_high" if low >= 0.9 else "clusters.stability_medium" if low >= 0.7
+           else "clusters.stability_low")
+    return t(key, runs=t.num(runs), mean=t.num(mean, 2), low=t.num(low, 2))

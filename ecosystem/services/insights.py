@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
-from ecosystem.analysis.clusters import Clustering, detect_clusters, summarise_clusters
+from ecosystem.analysis.clusters import Clustering, cluster_stability, detect_clusters, summarise_clusters
 from ecosystem.domain.errors import BadInputError, NotFoundError
 from ecosystem.domain.filters import NetworkFilter
 from ecosystem.services.cache import cache
@@ -52,3 +53,63 @@ def export(store: GraphReader, flt: NetworkFilter, fmt: str) -> tuple[bytes, str
     content = export_graph(graph, fmt, clusters_for(store, flt))
     media, suffix = EXPORT_FORMATS[fmt]
     return (content.encode("utf-8") if isinstance(content, str) else content), media, suffix
+
+
+# --- what the pages show of the whole store, cached per data version ----------------------------------------------
+
+def cluster_summary(store: GraphReader, *, top: int = 10, min_size: int = 2) -> dict[str, Any]:
+    """`cluster_report` of the whole network, kept until the store changes."""
+    return cache.get(store, ("cluster_report", top, min_size),
+                     lambda: cluster_report(store, NetworkFilter(), top=top, min_size=min_size))
+
+
+def clustering_stability(store: GraphReader) -> dict[str, Any]:
+    """How stable the clusters of the whole network are: Leiden under several seeds, compared pairwise by the
+    adjusted Rand index (1 = the same partition every time), kept until the store changes."""
+    return cache.get(store, ("cluster_stability",), lambda: cluster_stability(collaboration_graph(store)))
+
+
+def store_summary(store: GraphReader) -> dict[str, Any]:
+    """The store's counts (`stats`), kept until the store changes."""
+    return cache.get(store, ("stats",), store.stats)
+
+
+def countries(store: GraphReader) -> list[tuple[str, int]]:
+    """Countries with their number of organisations in the collaboration network, kept until the store changes."""
+    def count() -> list[tuple[str, int]]:
+        graph = collaboration_graph(store)
+        return sorted(Counter(d["country"] for _, d in graph.nodes(data=True) if d.get("country")).items())
+
+    return cache.get(store, ("countries",), count)
+
+
+def warm_pages(store: GraphReader) -> None:
+    """Compute what the atlas pages read of the whole store (counts, countries, clusters and their stability,
+    the municipalities) so the first visitor pays nothing; the partner index is warmed by the partner service."""
+    from ecosystem.services.regions import participating_municipalities
+
+    store_summary(store)
+    countries(store)
+    cluster_summary(store)
+    participating_municipalities(store)
+    clustering_stability(store)
+
+
+def ego_network(store: GraphReader, org_id: str, *, limit: int = 12) -> dict[str, Any]:
+    """An organisation and its strongest partners (most shared projects), with the links among them: what the
+    profile's small network map draws. Unknown organisation: not found."""
+    graph = collaboration_graph(store)
+    if org_id not in graph:
+        raise NotFoundError(f"no organisation with id {org_id!r}")
+
+    def node(n: str) -> dict[str, Any]:
+        data = graph.nodes[n]
+        return {"id": n, "name": data.get("name") or n, "helix": data.get("helix") or "unknown",
+                "urban_rural": data.get("urban_rural") or "unknown", "nuts3": data.get("nuts3")}
+
+    strongest = sorted(graph[org_id].items(), key=lambda kv: (-kv[1]["weight"], kv[0]))[:max(0, limit)]
+    partners = [{**node(n), "weight": data["weight"]} for n, data in strongest]
+    ids = [p["id"] for p in partners]
+    among = [{"a": a, "b": b, "weight": graph[a][b]["weight"]}
+             for i, a in enumerate(ids) for b in ids[i + 1:] if graph.has_edge(a, b)]
+    return {"centre": node(org_id), "partners": partners, "links": among, "degree": graph.degree(org_id)}

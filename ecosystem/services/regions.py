@@ -11,7 +11,7 @@ import networkx as nx
 from ecosystem.domain.errors import BadInputError, NotFoundError
 from ecosystem.domain.models import HELICES, URBAN_RURAL
 from ecosystem.domain.nuts import in_region, is_nuts_code, nuts_prefix
-from ecosystem.services.cache import cache
+from ecosystem.services.cache import DataVersionCache, cache
 from ecosystem.services.networks import collaboration_graph
 from ecosystem.store.base import GraphReader
 
@@ -101,6 +101,81 @@ def region_profile(store: GraphReader, nuts: str) -> dict[str, Any]:
     }
 
 
+# --- the pages' view of a region: its profile and its sub-regions, cached per data version ---------------------
+
+summaries = DataVersionCache(max_entries=256)
+"""Per-region results of the pages (profiles, sub-regions): small values, many keys, so kept apart from the
+shared cache of whole graphs, which they would otherwise push out."""
+
+
+def cached_region_profile(store: GraphReader, nuts: str) -> dict[str, Any]:
+    """`region_profile`, kept until the store changes."""
+    code = nuts_prefix(nuts)
+    return summaries.get(store, ("profile", code), lambda: region_profile(store, code))
+
+
+def sub_region_code(node: dict[str, Any], code: str) -> str | None:
+    """The code of the next NUTS level down inside `code` (NUTS1 for a country) that holds an organisation."""
+    nuts3 = node.get("nuts3") or ""
+    if len(code) >= 5 or len(nuts3) < len(code) + 1 or not in_region(node, code):
+        return None
+    return nuts3[:len(code) + 1] if len(code) > 2 else nuts3[:3]
+
+
+def _sub_region_numbers(store: GraphReader, code: str) -> list[dict[str, Any]]:
+    graph = collaboration_graph(store)
+    of: dict[str, str] = {}
+    for n, data in graph.nodes(data=True):
+        sub = sub_region_code(data, code)
+        if sub:
+            of[n] = sub
+    level = 1 if len(code) == 2 else len(code) - 1
+    codes = set(of.values()) | {shape.nuts_id for shape in store.region_shapes(level, code)
+                                if len(shape.nuts_id) == len(code) + 1}
+    rows: dict[str, dict[str, Any]] = {}
+    for sub in sorted(codes):
+        region = store.region(sub) or {}
+        rows[sub] = {"nuts": sub, "name": region.get("name"), "level": region.get("level", level),
+                     "urban_rural": region.get("urban_rural"), "organisations": 0,
+                     "helix": dict.fromkeys(HELICES, 0), "organisations_by_urban_rural": dict.fromkeys(URBAN_RURAL, 0),
+                     "links_inside": 0, "links_outside": 0}
+    for n, sub in of.items():
+        row, data = rows[sub], graph.nodes[n]
+        row["organisations"] += 1
+        for name, value in (("helix", data.get("helix")), ("organisations_by_urban_rural", data.get("urban_rural"))):
+            row[name][value or "unknown"] = row[name].get(value or "unknown", 0) + 1
+        for other in graph[n]:
+            if of.get(other) == sub:
+                row["links_inside"] += 1 if n < other else 0
+            else:
+                row["links_outside"] += 1
+    return list(rows.values())
+
+
+def sub_regions(store: GraphReader, nuts: str) -> list[dict[str, Any]]:
+    """The next NUTS level down inside a region (NUTS1 for a country; none below NUTS3), each with its
+    organisations by helix and urban-rural type, its own urban-rural type and its links inside and leaving it.
+
+    Sub-regions come from the stored boundaries and from where organisations are, so one without organisations
+    is listed with zeros when its boundary is stored.
+    """
+    code, _ = known_region(store, nuts)
+    return summaries.get(store, ("sub_regions", code), lambda: _sub_region_numbers(store, code))
+
+
+def region_municipalities(store: GraphReader, nuts: str) -> list[dict[str, Any]]:
+    """The participating municipalities inside a region of any level or a country, kept until the store changes."""
+    code = nuts_prefix(nuts)
+    return summaries.get(store, ("municipalities", code), lambda: [
+        m for m in participating_municipalities(store)
+        if in_region({"nuts3": m.get("nuts3"), "country": m.get("country")}, code)])
+
+
+def participating_municipalities(store: GraphReader) -> list[dict[str, Any]]:
+    """`municipal_participation`, kept until the store changes."""
+    return summaries.get(store, ("municipal_participation",), lambda: municipal_participation(store))
+
+
 def municipal_participation(store: GraphReader) -> list[dict[str, Any]]:
     """Municipalities whose own government takes part in projects (one entry per municipality)."""
     by_key: dict[str, dict[str, Any]] = {}
@@ -151,3 +226,4 @@ def participations_of(store: GraphReader) -> list[tuple[str, str]]:
     """(project, organisation) pairs of the store, cached per data version."""
     return cache.get(store, ("participations",),
                      lambda: [(p, o) for p, o, _role, _ec in store.iter_participations()])
+

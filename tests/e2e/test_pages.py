@@ -109,6 +109,22 @@ def test_search_leads_to_a_profile_and_a_suggested_partner_to_its_own_profile(we
     assert "Partner finder" in partner
 
 
+def test_a_profile_draws_its_own_network_with_links_to_the_partners_it_lists(web: httpx.Client) -> None:
+    org = web.get("/api/v1/organisations", params={"q": "kobenhavns universitet"}).json()["items"][0]["id"]
+    html, _ = page(web, f"/organisations/{org}", "en")
+    svg = html.split('<svg class="ego"', 1)[1].split("</svg>", 1)[0]
+    drawn = re.findall(r'<a href="(/organisations/[^"]+)" aria-label="([^"]+)"', svg)
+    assert len(drawn) == 12
+    table = html.split('id="h-partners"', 1)[1].split("</table>", 1)[0]
+    assert all(f'href="{href}"' in table for href, _ in drawn)  # the table is the map's text alternative
+    assert all(re.search(r": (academia|industry|government|civil society|unknown helix), ", label) for _, label in drawn)
+    assert "The organisation (in the middle)" in html and "predominantly rural" in html.split("<figcaption>")[1]
+    pl, _ = page(web, f"/organisations/{org}", "pl")
+    assert "najsilniejsi partnerzy" in pl
+    partner, _ = page(web, drawn[0][0], "en")
+    assert "Partner finder" in partner
+
+
 def test_the_partner_finder_filters_and_says_why(web: httpx.Client) -> None:
     org = web.get("/api/v1/organisations", params={"q": "kobenhavns universitet"}).json()["items"][0]["id"]
     html, _ = page(web, f"/organisations/{org}?helix=civil_society&favour_rural_civil=true&exclude_hubs=true", "en")
@@ -144,6 +160,24 @@ def test_a_region_page_of_any_level_reads_its_ecosystem_and_leads_to_an_organisa
     assert "Partner finder" in member
 
 
+def test_a_region_page_lists_its_sub_regions_with_their_numbers_and_links_to_them(web: httpx.Client) -> None:
+    _, links = page(web, "/regions/DK", "en")
+    assert "/regions/DK0" in links.hrefs  # a country's sub-regions are its NUTS 1 regions
+    html, links = page(web, "/regions/DK01", "en")
+    subs = html.split('id="h-subs"', 1)[1].split("</table>", 1)[0]
+    codes = re.findall(r'href="/regions/(DK01\d)"', subs)
+    assert codes and all(len(c) == 5 for c in codes)
+    api = web.get(f"/api/v1/regions/{codes[0]}").json()
+    row = subs.split(f'href="/regions/{codes[0]}"', 1)[1].split("</tr>", 1)[0]
+    cells = re.findall(r'<td class="num">([^<]*)</td>', row)
+    assert cells[0] == f"{api['organisations']:,}"  # organisations, then by helix
+    assert cells[1:5] == [f"{api['helix'][h]:,}" for h in ("academia", "industry", "government", "civil_society")]
+    csv = web.get("/regions/DK01?csv=sub_regions").text.lstrip("\ufeff").splitlines()
+    assert {line.split(",")[0] for line in csv[1:]} >= set(codes)
+    sub, _ = page(web, f"/regions/{codes[0]}", "pl")
+    assert "NUTS 3 to najmniejszy poziom regionów" in sub
+
+
 def test_a_region_missing_a_helix_says_so(web: httpx.Client) -> None:
     body = web.get("/api/v1/regions/DK011").json()
     missing = [h for h in ("academia", "industry", "government", "civil_society") if not body["helix"][h]]
@@ -155,9 +189,11 @@ def test_a_region_missing_a_helix_says_so(web: httpx.Client) -> None:
 def test_clusters_lead_to_a_cluster_and_a_cluster_to_its_members(web: httpx.Client) -> None:
     html, links = page(web, "/clusters", "pl")
     assert "Klastry" in html and "modularność" in html
+    assert "Stabilność podziału na klastry" in html and re.search(r"indeks Randa średnio -?\d,\d\d", html)
     cluster_url = first(links, "/clusters/")
     cluster, cluster_links = page(web, cluster_url, "en")
     assert "Most connected members" in cluster
+    assert re.search(r"adjusted Rand index -?\d\.\d\d on average", cluster)
     member, _ = page(web, first(cluster_links, "/organisations/"), "en")
     assert "Partner finder" in member
 
