@@ -1,9 +1,12 @@
 """Exports of a collaboration graph for the tools researchers use: Gephi, VOSviewer, pandas, networkx.
 
 Every format carries the same node fields (label, helix, urban_rural, region = NUTS3, region_name, country,
-city, lat, lon, degurba, and cluster when a clustering is given) and edge fields (weight = shared projects,
-funding, first_year, last_year). A field without a value is left out in GraphML and GEXF (they cannot hold
-None), empty in CSV and null in JSON. Output is deterministic: nodes by id, edges by (source, target).
+city, lat, lon, placed_by, degurba, and cluster when a clustering is given) and edge fields (weight = shared
+projects, funding, first_year, last_year). A field without a value is left out in GraphML and GEXF (they
+cannot hold None), empty in CSV and null in JSON. `lat` / `lon` are the organisation's place on a map
+(`ecosystem.analysis.placement`: the coordinates the resolver accepted, else its NUTS3 region's label point,
+`placed_by` saying which); a point that is no place ((0, 0), out of range) is never written. Output is
+deterministic: nodes by id, edges by (source, target).
 """
 
 from __future__ import annotations
@@ -23,11 +26,12 @@ import networkx as nx
 
 from ecosystem.analysis.clusters import Clustering
 from ecosystem.analysis.metrics import paused_gc
+from ecosystem.analysis.placement import real_point
 from ecosystem.domain.errors import BadInputError
 
 NODE_FIELDS: dict[str, type] = {
     "label": str, "helix": str, "urban_rural": str, "region": str, "region_name": str, "country": str,
-    "city": str, "lat": float, "lon": float, "degurba": str, "cluster": int,
+    "city": str, "lat": float, "lon": float, "placed_by": str, "degurba": str, "cluster": int,
 }
 EDGE_FIELDS: dict[str, type] = {"weight": int, "funding": float, "first_year": int, "last_year": int}
 SOURCE_KEYS = {"label": "name", "region": "nuts3"}  # export field -> collaboration-graph attribute
@@ -63,6 +67,8 @@ def export_records(graph: nx.Graph, clusters: Clustering | Mapping[str, int] | N
                     value = data.get(SOURCE_KEYS.get(field, field))
                 row[field] = None if value is None or value == "" else cast(value)
             row["label"] = row["label"] or str(node)
+            if real_point(row["lat"], row["lon"]) is None:
+                row["lat"] = row["lon"] = row["placed_by"] = None
             nodes.append(row)
         edges = []
         for a, b, data in graph.edges(data=True):

@@ -2,6 +2,10 @@
 
 Weight = shared projects; `funding` = the EU contributions of both partners in their shared projects;
 `first_year` / `last_year` = the earliest start and the latest end of those projects.
+
+Each node's `lat` / `lon` are its place on a map (`ecosystem.analysis.placement.place`: the coordinates the
+resolver accepted, else its NUTS3 region's label point, else none) and `placed_by` says which; the source's
+raw coordinates never reach a graph.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from typing import Any
 
 import networkx as nx
 
+from ecosystem.analysis.placement import UNPLACED, Placement, RegionBounds, place
 from ecosystem.domain.filters import NetworkFilter
 from ecosystem.services.cache import cache
 from ecosystem.store.base import GraphReader
@@ -25,6 +30,9 @@ def build_collaboration_graph(store: GraphReader, flt: NetworkFilter) -> nx.Grap
     """The organisation-organisation projection of the filtered organisations (no cache)."""
     graph = nx.Graph()
     nodes = store.organisations_for_network(flt)
+    where = placements(store)
+    for node in nodes:
+        node.update(where.get(node["id"], UNPLACED).as_fields())
     graph.add_nodes_from((n["id"], n) for n in nodes)
     ids = None if flt.is_empty() or not (flt.nuts or flt.helix or flt.urban_rural or flt.country) else set(graph)
     graph.add_edges_from(
@@ -32,6 +40,23 @@ def build_collaboration_graph(store: GraphReader, flt: NetworkFilter) -> nx.Grap
         for a, b, w, f, fy, ly in store.collaboration_edges(flt, ids)
         if a in graph and b in graph)
     return graph
+
+
+def placements(store: GraphReader) -> dict[str, Placement]:
+    """Where each organisation placed in a NUTS3 region stands on a map (the others have no place), cached
+    until the store changes."""
+    return cache.get(store, ("placements",), lambda: compute_placements(store))
+
+
+def compute_placements(store: GraphReader) -> dict[str, Placement]:
+    """`placements` without the cache: the resolver's decision kept by the store, checked against the stored
+    NUTS3 boundaries."""
+    bounds = RegionBounds(store.region_shapes(3))
+    out: dict[str, Placement] = {}
+    for org_id, loc in store.organisation_places().items():
+        label = (loc["label_lat"], loc["label_lon"]) if loc.get("label_lat") is not None else None
+        out[org_id] = place(loc, label, bounds)
+    return out
 
 
 def weighted_degrees(graph: nx.Graph) -> dict[str, int]:

@@ -88,6 +88,10 @@ class GraphReader(Protocol):
     def region_shapes(self, level: int, nuts: str | None = None) -> list[RegionShape]:
         """Stored NUTS boundaries of one level, inside `nuts` (any level, or a country) when given."""
 
+    def organisation_places(self) -> dict[str, dict[str, Any]]:
+        """What the location resolver decided for each organisation placed in a NUTS3 region, for maps:
+        id -> lat, lon (the source's), nuts3, method, notes and the region's label point (label_lat, label_lon)."""
+
 
 @runtime_checkable
 class GraphWriter(Protocol):

@@ -1191,6 +1191,22 @@ class Neo4jStore:
                          read=True, level=level, prefix=nuts_prefix(nuts) if nuts else "")
         return [RegionShape(nuts_id=r["id"], level=level, geometry=json.loads(r["g"])) for r in rows]
 
+    def organisation_places(self) -> dict[str, dict[str, Any]]:
+        """What the location resolver decided for each organisation placed in a NUTS3 region, for maps:
+        id -> lat, lon (the source's), nuts3, method, notes and the region's label point (label_lat, label_lon)."""
+        rows = self._run("MATCH (o:Organisation) WHERE o.nuts3 IS NOT NULL "
+                         "OPTIONAL MATCH (r:Region {nuts_id: o.nuts3}) "
+                         "RETURN o.id AS id, o.lat AS lat, o.lon AS lon, o.nuts3 AS nuts3, o.doc AS doc, r.doc AS rdoc",
+                         read=True)
+        out: dict[str, dict[str, Any]] = {}
+        for r in rows:
+            location = (json.loads(r["doc"]) if r["doc"] else {}).get("location") or {}
+            region = json.loads(r["rdoc"]) if r["rdoc"] else {}
+            out[r["id"]] = {"lat": r["lat"], "lon": r["lon"], "nuts3": r["nuts3"], "method": location.get("method"),
+                            "notes": location.get("notes") or [], "label_lat": region.get("label_lat"),
+                            "label_lon": region.get("label_lon")}
+        return out
+
 
 def _serialise(value: Any) -> Any:
     """Nodes and relationships as JSON with their properties; paths as lists; the rest as is."""

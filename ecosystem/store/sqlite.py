@@ -749,3 +749,15 @@ class SQLiteStore:
             "SELECT nuts_id, level, geometry FROM region_shapes WHERE level = ? AND nuts_id LIKE ? ORDER BY nuts_id",
             (level, (nuts_prefix(nuts) if nuts else "") + "%"))
         return [RegionShape(nuts_id=n, level=lv, geometry=json.loads(g)) for n, lv, g in rows]
+
+    def organisation_places(self) -> dict[str, dict[str, Any]]:
+        """What the location resolver decided for each organisation placed in a NUTS3 region, for maps:
+        id -> lat, lon (the source's), nuts3, method, notes and the region's label point (label_lat, label_lon)."""
+        rows = self._conn().execute(
+            "SELECT o.id, o.lat, o.lon, o.nuts3, json_extract(o.doc, '$.location.method'), "
+            "json_extract(o.doc, '$.location.notes'), json_extract(r.doc, '$.label_lat'), "
+            "json_extract(r.doc, '$.label_lon') FROM organisations o LEFT JOIN regions r ON r.nuts_id = o.nuts3 "
+            "WHERE o.nuts3 IS NOT NULL")
+        return {oid: {"lat": lat, "lon": lon, "nuts3": nuts3, "method": method,
+                      "notes": json.loads(notes) if notes else [], "label_lat": llat, "label_lon": llon}
+                for oid, lat, lon, nuts3, method, notes, llat, llon in rows}

@@ -135,3 +135,33 @@ def test_every_export_is_the_same_whatever_the_insertion_order(fmt: str) -> None
 def test_an_unknown_export_format_is_bad_input_naming_the_field() -> None:
     with pytest.raises(BadInputError, match="format"):
         export_graph(small_graph(), "pajek")
+
+
+def placed_graph() -> nx.Graph:
+    """A node at (0, 0), one out of range, one placed at its region's label point."""
+    graph = nx.Graph()
+    graph.add_node("1", name="Zero", lat=0.0, lon=0.0, placed_by="coordinates", nuts3="DE212")
+    graph.add_node("2", name="Far", lat=123.0, lon=11.5, placed_by="coordinates", nuts3="DE212")
+    graph.add_node("3", name="Label", lat=48.14, lon=11.58, placed_by="region", nuts3="DE212")
+    graph.add_edges_from([("1", "2", {"weight": 1}), ("2", "3", {"weight": 1})])
+    return graph
+
+
+@pytest.mark.parametrize("fmt", sorted(EXPORT_FORMATS))
+def test_no_export_writes_a_point_that_is_no_place(fmt: str) -> None:
+    content = export_graph(placed_graph(), fmt)
+    text = content if isinstance(content, str) else content.decode("utf-8", "replace")
+    if fmt == "csv":
+        with zipfile.ZipFile(io.BytesIO(as_bytes(content))) as archive:
+            text = archive.read("nodes.csv").decode("utf-8")
+    assert "123.0" not in text
+    assert "48.14" in text or fmt == "vosviewer"
+
+
+def test_export_records_say_how_each_node_is_placed() -> None:
+    from ecosystem.analysis.export import export_records
+
+    nodes = {n["id"]: n for n in export_records(placed_graph())[0]}
+    assert (nodes["1"]["lat"], nodes["1"]["lon"], nodes["1"]["placed_by"]) == (None, None, None)
+    assert (nodes["2"]["lat"], nodes["2"]["lon"], nodes["2"]["placed_by"]) == (None, None, None)
+    assert (nodes["3"]["lat"], nodes["3"]["lon"], nodes["3"]["placed_by"]) == (48.14, 11.58, "region")
