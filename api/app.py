@@ -7,6 +7,10 @@ HTTP status codes in one handler.
 
 from __future__ import annotations
 
+import logging
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -25,6 +29,7 @@ from ecosystem.domain.errors import (
     QueryRejectedError,
     StoreUnavailableError,
 )
+from ecosystem.services import partners
 from ecosystem.store import GraphStore, open_store
 
 STATUS: dict[type[HelixmapError], int] = {NotFoundError: 404, BadInputError: 422, QueryRejectedError: 400,
@@ -50,11 +55,26 @@ async def helixmap_error(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(status_code=status_of(exc), content=body)
 
 
+def _warm_partner_index(store: GraphStore) -> None:
+    try:
+        partners.warm(store)
+    except Exception:  # the first request then builds it (and says what failed)
+        logging.getLogger(__name__).exception("building the partner finder's index at start failed")
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """At start, the partner finder's scoring index is built in the background: the server answers at once, and
+    a recommendation asked for during the build waits for it rather than building a second one."""
+    threading.Thread(target=_warm_partner_index, args=(app.state.store,), name="partners-warm", daemon=True).start()
+    yield
+
+
 def create_app(settings: Settings | None = None, store: GraphStore | None = None) -> FastAPI:
     """The API bound to one store (opened from `settings.store` unless given)."""
     settings = settings or Settings()
     app = FastAPI(title="helixmap API", version=__version__, description=DESCRIPTION, docs_url=None,
-                  redoc_url=None)
+                  redoc_url=None, lifespan=lifespan)
     app.state.settings = settings
     app.state.store = store or open_store(settings.store, settings)
     app.add_exception_handler(HelixmapError, helixmap_error)

@@ -21,6 +21,13 @@ def recommender_index(store: GraphReader) -> RecommenderIndex:
     return cache.get(store, ("recommender",), lambda: build_recommender_index(store))
 
 
+def warm(store: GraphReader) -> None:
+    """Build the recommender index for the store's current data version ahead of the first request (the
+    server calls this in a thread at start); a request arriving during the build waits for it, through the
+    cache, instead of building a second one."""
+    recommender_index(store)
+
+
 def build_recommender_index(store: GraphReader) -> RecommenderIndex:
     """The recommender index built from the store's organisations, projects and participations (no cache)."""
     orgs = [OrgInfo(id=n["id"], name=n["name"] or n["id"], helix=n["helix"], urban_rural=n["urban_rural"],
