@@ -7,6 +7,11 @@ HTTP status codes in one handler, and every error answers with one model (`api/e
 
 from __future__ import annotations
 
+import logging
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 
 from api.errors import STATUS, BodyLimit, error_openapi, helixmap_error, install_error_handlers, status_of
@@ -15,6 +20,7 @@ from api.pages import router as pages_router
 from api.routers import maps, meta, networks, organisations, query, region_maps, regions
 from ecosystem import __version__
 from ecosystem.config import Settings
+from ecosystem.services import partners
 from ecosystem.store import GraphStore, open_store
 
 __all__ = ["DESCRIPTION", "STATUS", "create_app", "helixmap_error", "status_of"]
@@ -24,11 +30,26 @@ DESCRIPTION = ("Quadruple-helix collaboration networks (government, academia, in
                "NUTS © EuroGeographics, Eurostat/GISCO.")
 
 
+def _warm_partner_index(store: GraphStore) -> None:
+    try:
+        partners.warm(store)
+    except Exception:  # the first request then builds it (and says what failed)
+        logging.getLogger(__name__).exception("building the partner finder's index at start failed")
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """At start, the partner finder's scoring index is built in the background: the server answers at once, and
+    a recommendation asked for during the build waits for it rather than building a second one."""
+    threading.Thread(target=_warm_partner_index, args=(app.state.store,), name="partners-warm", daemon=True).start()
+    yield
+
+
 def create_app(settings: Settings | None = None, store: GraphStore | None = None) -> FastAPI:
     """The API bound to one store (opened from `settings.store` unless given)."""
     settings = settings or Settings()
     app = FastAPI(title="helixmap API", version=__version__, description=DESCRIPTION, docs_url=None,
-                  redoc_url=None)
+                  redoc_url=None, lifespan=lifespan)
     app.state.settings = settings
     app.state.store = store or open_store(settings.store, settings)
     install_error_handlers(app)

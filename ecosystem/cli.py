@@ -319,6 +319,8 @@ def recommend(org_id: str = typer.Argument(..., help="Organisation id (e.g. a PI
               nuts: str | None = typer.Option(None, help="Only candidates in this NUTS region (any level)."),
               favour_rural_civil: bool = typer.Option(False, "--favour-rural-civil",
                                                       help="Re-rank in favour of rural and civil-society partners."),
+              exclude_hubs: bool = typer.Option(False, "--exclude-hubs",
+                                                help="Leave out the top 1% of organisations by number of partners."),
               as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Recommend partners for an organisation, with the reasons for each."""
     def action() -> None:
@@ -329,11 +331,15 @@ def recommend(org_id: str = typer.Argument(..., help="Organisation id (e.g. a PI
             code = _checked_codes(store, [nuts])[0] if nuts else None
             result = recommendations(store, org_id, k=k, helix=helix.value if helix else None,
                                      urban_rural=urban_rural.value if urban_rural else None, country=country,
-                                     nuts=code, favour_rural_civil=favour_rural_civil)
+                                     nuts=code, favour_rural_civil=favour_rural_civil,
+                                     exclude_hubs=exclude_hubs)
             progress.remove_task(task)
         if as_json:
             print(json.dumps(result, ensure_ascii=False, indent=1))
             return
+        if result.get("hubs"):
+            out.print(f"Hubs left out: the {result['hubs']['organisations']} organisations with "
+                      f"{result['hubs']['min_partners']} or more partners (top 1%)")
         for i, item in enumerate(result["items"], 1):
             place = ", ".join(x for x in (item.get("nuts3"), item.get("country")) if x)
             out.print(f"{i:>2}. {item['name']} ({item['helix']}, {place}; score {item['score']:.3f})")

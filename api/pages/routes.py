@@ -37,7 +37,7 @@ from ecosystem.services.insights import (
     store_summary,
     warm_pages,
 )
-from ecosystem.services.partners import recommendations, recommender_index
+from ecosystem.services.partners import recommendations
 from ecosystem.services.regions import cached_region_profile, region_municipalities, sub_regions
 from visualisations.ego import legend_marker, render_ego_svg
 
@@ -45,7 +45,6 @@ router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 20
 RECOMMENDATIONS = 10
 EGO_PARTNERS = 12  # partners drawn on the profile's own network map
-HUB_SHARE = 0.01  # "leave out the biggest hubs": the top 1% of organisations by number of partners
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -104,7 +103,7 @@ def organisation(request: Request, store: StoreDep, org_id: Annotated[str, Path(
     region = store.region(loc["nuts3"]) if loc.get("nuts3") else None
     checked = check_filters(store, {"helix": helix, "urban_rural": urban_rural, "nuts": nuts})
     hubs_out, favour = exclude_hubs == "true", favour_rural_civil == "true"
-    suggestions = _suggestions(store, org, checked.values, hubs_out, favour, checked.problems)
+    suggestions, hubs = _suggestions(store, org, checked.values, hubs_out, favour, checked.problems)
     for cand in suggestions:
         cand["sentences"] = partner_reasons(t, cand, org)
     projects, partners = store.organisation_projects(org["id"]), store.partners(org["id"], limit=50)
@@ -118,26 +117,21 @@ def organisation(request: Request, store: StoreDep, org_id: Annotated[str, Path(
                   projects=projects, partners=partners,
                   relations=store.relations(org["id"]), suggestions=suggestions,
                   finder={**{name: checked.values.get(name, "") for name in ("helix", "urban_rural", "nuts")},
-                          "exclude_hubs": hubs_out, "favour": favour},
+                          "exclude_hubs": hubs_out, "favour": favour, "hubs": hubs},
                   problems=[t(key, **values) for key, values in checked.problems],
                   helices=KNOWN_HELICES, urban_rural_types=("urban", "intermediate", "rural"))
 
 
 def _suggestions(store: Any, org: dict[str, Any], values: dict[str, str], hubs_out: bool, favour: bool,
-                 problems: list[tuple[str, dict[str, str]]]) -> list[dict[str, Any]]:
-    """Recommendations from the partner service; without the top 1% hubs when asked."""
-    k = RECOMMENDATIONS * 4 if hubs_out else RECOMMENDATIONS
+                 problems: list[tuple[str, dict[str, str]]]) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    """Recommendations from the partner service, and the hub cut it made (None unless hubs are left out)."""
     try:
-        found = recommendations(store, org["id"], k=k, favour_rural_civil=favour, **values)["items"]
+        found = recommendations(store, org["id"], k=RECOMMENDATIONS, favour_rural_civil=favour,
+                                exclude_hubs=hubs_out, **values)
     except (BadInputError, NotFoundError) as exc:
         problems.append(("finder.failed", {"reason": str(exc)}))
-        return []
-    if hubs_out:
-        index = recommender_index(store)
-        degrees = sorted(int(d) for d in index.degree)
-        cut = degrees[int(len(degrees) * (1 - HUB_SHARE))] if degrees else 0
-        found = [c for c in found if int(index.degree[index.pos[c["id"]]]) < cut or cut == 0]
-    return list(found[:RECOMMENDATIONS])
+        return [], None
+    return list(found["items"]), found["hubs"]
 
 
 def ego_map(t: Translator, store: Any, org_id: str) -> Markup | None:

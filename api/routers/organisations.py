@@ -49,14 +49,18 @@ def recommendations(store: StoreDep, org_id: OrgId,
                     urban_rural: UrbanRuralName | None = None,
                     country: CountryParam = None,
                     nuts: NutsParam = None,
-                    favour_rural_civil: bool = False) -> dict[str, Any]:
+                    favour_rural_civil: bool = False,
+                    exclude_hubs: Annotated[bool, Query(description=(
+                        "Leave out the biggest hubs: the top 1% of organisations by number of partners "
+                        "(the answer's `hubs` states the cut)"))] = False) -> dict[str, Any]:
     """Organisations this one should work with next (never a current partner), best first, each with its
     reasons: shared partners by name, shared topics and programme parts, the helix it fills, geography,
-    recent activity. `favour_rural_civil` re-ranks in favour of rural and civil-society candidates."""
+    recent activity. `favour_rural_civil` re-ranks in favour of rural and civil-society candidates;
+    `exclude_hubs` leaves out the top 1% of organisations by number of partners."""
     return find_partners(store, org_id, k=k, helix=helix.value if helix else None,
                          urban_rural=urban_rural.value if urban_rural else None,
                          country=nuts_prefix(country) if country else None, nuts=checked_nuts(store, nuts),
-                         favour_rural_civil=favour_rural_civil)
+                         favour_rural_civil=favour_rural_civil, exclude_hubs=exclude_hubs)
 
 
 @router.get("/{org_id}/metrics")

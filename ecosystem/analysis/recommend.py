@@ -57,6 +57,7 @@ CIVIL_BOOST = 1.5
 FAVOUR_POOL = 10
 MAX_NAMED = 5  # shared partners / topics named in one reason
 COMMON_TERM_SHARE = 0.5  # a term held by more than this share of organisations is not named as a reason
+HUB_SHARE = 0.01  # exclude_hubs: the top 1% of organisations by number of partners are no candidates
 
 TERM_KINDS = {"topic": "shared_topics", "part": "shared_programme_parts", "programme": "shared_programmes"}
 TERM_LABELS = {"topic": "call topics", "part": "programme parts", "programme": "programmes"}
@@ -152,6 +153,20 @@ class Query:
     helix_share: dict[str, float]
 
 
+@dataclass(frozen=True)
+class HubCut:
+    """Which organisations count as hubs: those with `threshold` partners or more (`count` of them, the top
+    `share` by number of partners)."""
+
+    share: float
+    threshold: int
+    count: int
+    mask: np.ndarray = field(repr=False)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"share": self.share, "min_partners": self.threshold, "organisations": self.count}
+
+
 def _code(value: str | None) -> str | None:
     return nuts_prefix(value) if value else None
 
@@ -192,6 +207,7 @@ class RecommenderIndex:
         self.last_year = np.zeros(0, dtype=np.int64)
         self.reference_year = 0
         self._masks: dict[tuple[str, str], np.ndarray] = {}
+        self._hubs: HubCut | None = None
 
     @property
     def size(self) -> int:
@@ -353,6 +369,19 @@ class RecommenderIndex:
         self._masks[key] = result
         return result
 
+    def hubs(self) -> HubCut:
+        """The hubs: the HUB_SHARE organisations with most partners (at least one when any has a partner).
+
+        Every organisation with at least as many partners as the last of them is a hub, so the cut is one
+        number of partners (`threshold`) and ties at it fall on the same side."""
+        if self._hubs is None:
+            ranked = np.sort(self.degree)[::-1]
+            count = math.ceil(HUB_SHARE * self.size)
+            threshold = int(ranked[count - 1]) if count and ranked[count - 1] > 0 else 0
+            mask = self.degree >= threshold if threshold else np.zeros(self.size, dtype=bool)
+            self._hubs = HubCut(share=HUB_SHARE, threshold=threshold, count=int(mask.sum()), mask=mask)
+        return self._hubs
+
     def term_vector(self, terms: Iterable[str]) -> np.ndarray:
         """A normalised TF-IDF vector for a newcomer's own terms ("topic:X", "part:Y", "programme:Z")."""
         vec = np.zeros(len(self.terms))
@@ -498,9 +527,10 @@ def favour_multiplier(index: RecommenderIndex) -> np.ndarray:
 
 def candidate_mask(index: RecommenderIndex, query: Query, *, helix: str | None = None,
                    urban_rural: str | None = None, country: str | None = None, nuts: str | None = None,
-                   exclude: Collection[str] = ()) -> np.ndarray:
-    """Organisations that may be recommended: not the organisation itself, not a partner, passing filters."""
-    allowed = np.ones(index.size, dtype=bool)
+                   exclude: Collection[str] = (), exclude_hubs: bool = False) -> np.ndarray:
+    """Organisations that may be recommended: not the organisation itself, not a partner, passing filters
+    (and not a hub with `exclude_hubs`: see `RecommenderIndex.hubs`)."""
+    allowed = ~index.hubs().mask if exclude_hubs else np.ones(index.size, dtype=bool)
     if query.pos is not None:
         allowed[query.pos] = False
     allowed[query.neighbours] = False
@@ -517,23 +547,25 @@ def candidate_mask(index: RecommenderIndex, query: Query, *, helix: str | None =
 def score_candidates(index: RecommenderIndex, org_id: str, *, helix: str | None = None,
                      urban_rural: str | None = None, country: str | None = None, nuts: str | None = None,
                      favour_rural_civil: bool = False, year: int | None = None, exclude: Collection[str] = (),
-                     weights: Weights = DEFAULT_WEIGHTS) -> np.ndarray:
+                     exclude_hubs: bool = False, weights: Weights | None = None) -> np.ndarray:
     """The score of every organisation in index order; -inf where it may not be recommended."""
     _validate(helix, urban_rural, country, nuts)
     query = query_for(index, org_id)
     return _scores(index, query, helix=helix, urban_rural=urban_rural, country=country, nuts=nuts,
-                   favour_rural_civil=favour_rural_civil, year=year, exclude=exclude, weights=weights)[0]
+                   favour_rural_civil=favour_rural_civil, year=year, exclude=exclude, exclude_hubs=exclude_hubs,
+                   weights=weights)[0]
 
 
 def _scores(index: RecommenderIndex, query: Query, *, helix: str | None, urban_rural: str | None,
             country: str | None, nuts: str | None, favour_rural_civil: bool, year: int | None,
-            exclude: Collection[str], weights: Weights) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+            exclude: Collection[str], exclude_hubs: bool,
+            weights: Weights | None) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     parts, feats = _components_and_features(index, query, helix=helix, year=year)
-    score = combine(feats, weights)
+    score = combine(feats, weights or DEFAULT_WEIGHTS)
     if favour_rural_civil:
         score = score * favour_multiplier(index)
     allowed = candidate_mask(index, query, helix=helix, urban_rural=urban_rural, country=country, nuts=nuts,
-                             exclude=exclude)
+                             exclude=exclude, exclude_hubs=exclude_hubs)
     return np.where(allowed & (score > 0), score, -np.inf), parts
 
 
@@ -573,7 +605,7 @@ def _favoured_first(score: np.ndarray, boosts: np.ndarray, k: int) -> np.ndarray
 def recommend(index: RecommenderIndex, org_id: str, *, k: int = 10, helix: str | None = None,
               urban_rural: str | None = None, country: str | None = None, nuts: str | None = None,
               favour_rural_civil: bool = False, year: int | None = None, exclude: Collection[str] = (),
-              weights: Weights = DEFAULT_WEIGHTS) -> list[Recommendation]:
+              exclude_hubs: bool = False, weights: Weights | None = None) -> list[Recommendation]:
     """The k organisations `org_id` should work with next (never a current partner), best first.
 
     Filters restrict the candidates: helix, urban_rural, country, nuts (any level; a country code
@@ -582,33 +614,37 @@ def recommend(index: RecommenderIndex, org_id: str, *, k: int = 10, helix: str |
     _validate(helix, urban_rural, country, nuts)
     query = query_for(index, org_id)
     return _recommend(index, query, k=k, helix=helix, urban_rural=urban_rural, country=country, nuts=nuts,
-                      favour_rural_civil=favour_rural_civil, year=year, exclude=exclude, weights=weights)
+                      favour_rural_civil=favour_rural_civil, year=year, exclude=exclude, exclude_hubs=exclude_hubs,
+                      weights=weights)
 
 
 def recommend_for_newcomer(index: RecommenderIndex, org: OrgInfo, *, topics: Iterable[str] = (),
                            programme_parts: Iterable[str] = (), k: int = 10, helix: str | None = None,
                            urban_rural: str | None = None, country: str | None = None, nuts: str | None = None,
-                           favour_rural_civil: bool = False, year: int | None = None,
-                           weights: Weights = DEFAULT_WEIGHTS) -> list[Recommendation]:
+                           favour_rural_civil: bool = False, year: int | None = None, exclude_hubs: bool = False,
+                           weights: Weights | None = None) -> list[Recommendation]:
     """Recommendations for an organisation the graph does not hold, from its helix, place and themes."""
     _validate(helix, urban_rural, country, nuts)
     if org.id in index.pos:
         return recommend(index, org.id, k=k, helix=helix, urban_rural=urban_rural, country=country, nuts=nuts,
-                         favour_rural_civil=favour_rural_civil, year=year, weights=weights)
+                         favour_rural_civil=favour_rural_civil, year=year, exclude_hubs=exclude_hubs,
+                         weights=weights)
     terms = [f"topic:{t}" for t in topics] + [f"part:{p}" for p in programme_parts]
     empty = np.zeros(0, dtype=np.int64)
     query = Query(pos=None, helix=org.helix, country=_code(org.country or (org.nuts3 or "")[:2] or None),
                    nuts3=_code(org.nuts3), neighbours=empty, terms=index.term_vector(terms),
                    helix_share=index.helix_share(org.helix, empty))
     return _recommend(index, query, k=k, helix=helix, urban_rural=urban_rural, country=country, nuts=nuts,
-                      favour_rural_civil=favour_rural_civil, year=year, exclude=(), weights=weights)
+                      favour_rural_civil=favour_rural_civil, year=year, exclude=(), exclude_hubs=exclude_hubs,
+                      weights=weights)
 
 
 def _recommend(index: RecommenderIndex, query: Query, *, k: int, helix: str | None, urban_rural: str | None,
                country: str | None, nuts: str | None, favour_rural_civil: bool, year: int | None,
-               exclude: Collection[str], weights: Weights) -> list[Recommendation]:
+               exclude: Collection[str], exclude_hubs: bool, weights: Weights | None) -> list[Recommendation]:
     score, parts = _scores(index, query, helix=helix, urban_rural=urban_rural, country=country, nuts=nuts,
-                           favour_rural_civil=favour_rural_civil, year=year, exclude=exclude, weights=weights)
+                           favour_rural_civil=favour_rural_civil, year=year, exclude=exclude,
+                           exclude_hubs=exclude_hubs, weights=weights)
     recent = index.recent_projects(year)
     ref_year = index.reference_year if year is None else year
     boosts = favour_multiplier(index) if favour_rural_civil else None

@@ -21,6 +21,13 @@ def recommender_index(store: GraphReader) -> RecommenderIndex:
     return cache.get(store, ("recommender",), lambda: build_recommender_index(store))
 
 
+def warm(store: GraphReader) -> None:
+    """Build the recommender index for the store's current data version ahead of the first request (the
+    server calls this in a thread at start); a request arriving during the build waits for it, through the
+    cache, instead of building a second one."""
+    recommender_index(store)
+
+
 def build_recommender_index(store: GraphReader) -> RecommenderIndex:
     """The recommender index built from the store's organisations, projects and participations (no cache)."""
     orgs = [OrgInfo(id=n["id"], name=n["name"] or n["id"], helix=n["helix"], urban_rural=n["urban_rural"],
@@ -35,8 +42,12 @@ def build_recommender_index(store: GraphReader) -> RecommenderIndex:
 
 def recommendations(store: GraphReader, org_id: str, *, k: int = 10, helix: str | None = None,
                     urban_rural: str | None = None, country: str | None = None, nuts: str | None = None,
-                    favour_rural_civil: bool = False) -> dict[str, Any]:
-    """Ranked partner recommendations for one organisation, each with its reasons in words and data."""
+                    favour_rural_civil: bool = False, exclude_hubs: bool = False) -> dict[str, Any]:
+    """Ranked partner recommendations for one organisation, each with its reasons in words and data.
+
+    `exclude_hubs`: no candidate among the top 1% of organisations by number of partners (the cut is made
+    before the k best are taken, so k non-hubs come back where the graph has them); the answer's `hubs`
+    states the cut (`min_partners`, `organisations`, `share`), null without it."""
     org = store.organisation(org_id)
     if org is None:
         raise NotFoundError(f"no organisation with id {org_id!r}")
@@ -44,9 +55,10 @@ def recommendations(store: GraphReader, org_id: str, *, k: int = 10, helix: str 
     index = recommender_index(store)
     try:
         found = recommend(index, org_id, k=k, helix=helix, urban_rural=urban_rural, country=country, nuts=nuts,
-                          favour_rural_civil=favour_rural_civil)
+                          favour_rural_civil=favour_rural_civil, exclude_hubs=exclude_hubs)
     except ValueError as exc:
         raise BadInputError(str(exc)) from exc
-    return {"organisation": org_id, "k": k, "favour_rural_civil": favour_rural_civil,
+    return {"organisation": org_id, "k": k, "favour_rural_civil": favour_rural_civil, "exclude_hubs": exclude_hubs,
+            "hubs": index.hubs().as_dict() if exclude_hubs else None,
             "filters": {"helix": helix, "urban_rural": urban_rural, "country": country, "nuts": nuts},
             "items": [r.as_dict() for r in found]}

@@ -132,6 +132,7 @@ def test_the_partner_finder_filters_and_says_why(web: httpx.Client) -> None:
     assert suggestions.count("<li><h3>") >= 1
     assert suggestions.count("civil society") >= suggestions.count("<li><h3>")
     assert "Brings the civil society helix" in suggestions
+    assert "Left out as hubs: the " in html and " or more partners" in html
 
 
 def test_a_bad_filter_value_gives_the_page_with_a_message(web: httpx.Client) -> None:

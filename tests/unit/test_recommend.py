@@ -309,3 +309,21 @@ def test_favoured_first_keeps_every_second_place_for_favoured_candidates() -> No
     assert _favoured_first(score, boosts, 4).tolist() == [0, 1, 2, 4]
     # no favoured candidate: plain order
     assert _favoured_first(score, np.ones(8), 4).tolist() == [0, 1, 2, 3]
+
+
+def test_the_hubs_are_the_top_one_percent_by_partners_with_ties_at_the_cut(index: RecommenderIndex) -> None:
+    hubs = index.hubs()
+    # ten organisations: the top 1% is one, B and E share the most partners (3), so both are hubs
+    assert (hubs.threshold, hubs.count) == (3, 2)
+    assert {index.ids[j] for j in np.flatnonzero(hubs.mask)} == {"B", "E"}
+    assert hubs.as_dict() == {"share": 0.01, "min_partners": 3, "organisations": 2}
+
+
+def test_leaving_out_hubs_cuts_the_candidates_before_the_k_best_are_taken(index: RecommenderIndex) -> None:
+    plain = ids(recommend(index, "D", k=20))
+    assert {"E"} & set(plain)
+    without = ids(recommend(index, "D", k=20, exclude_hubs=True))
+    assert without == [o for o in plain if o not in {"B", "E"}]
+    # k = 2 still gives two non-hubs, even though a hub would rank among the first two
+    assert ids(recommend(index, "D", k=2, exclude_hubs=True)) == without[:2]
+    assert not np.isfinite(score_candidates(index, "D", exclude_hubs=True)[index.pos["E"]])

@@ -1,0 +1,75 @@
+"""The partner finder's service over a real SQLite store: the index built once at server start, per data version."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from api.app import create_app
+from ecosystem.config import Settings
+from ecosystem.services import partners
+from ecosystem.services.cache import cache
+from ecosystem.store.sqlite import SQLiteStore
+
+UCPH = "999991043"  # KOBENHAVNS UNIVERSITET in the CORDIS sample
+
+
+@pytest.fixture()
+def store(sample_db: Path, tmp_path: Path):  # type: ignore[no-untyped-def]
+    path = tmp_path / "partners.db"
+    shutil.copy(sample_db, path)
+    opened = SQLiteStore(str(path))
+    cache.clear()
+    yield opened
+    opened.close()
+    cache.clear()
+
+
+@pytest.fixture()
+def builds(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Counts the real index builds (the real build still runs)."""
+    counted: list[int] = []
+    real = partners.build_recommender_index
+
+    def counting(store: Any) -> Any:
+        counted.append(1)
+        return real(store)
+
+    monkeypatch.setattr(partners, "build_recommender_index", counting)
+    return counted
+
+
+def test_the_server_builds_the_index_at_start_and_requests_reuse_it(store: SQLiteStore, builds: list[int]) -> None:
+    app = create_app(Settings(store=store.uri), store=store)
+
+    async def start_and_stop() -> None:
+        async with app.router.lifespan_context(app):  # what uvicorn runs at start
+            for thread in threading.enumerate():
+                if thread.name == "partners-warm":
+                    thread.join(timeout=120)
+
+    asyncio.run(start_and_stop())
+    assert len(builds) == 1  # built by the start, before any request
+    assert len(partners.recommendations(store, UCPH)["items"]) == 10
+    partners.recommendations(store, UCPH, exclude_hubs=True)
+    assert len(builds) == 1
+
+
+def test_a_request_during_the_build_waits_for_it_instead_of_building_again(store: SQLiteStore,
+                                                                            builds: list[int]) -> None:
+    warming = threading.Thread(target=partners.warm, args=(store,))
+    warming.start()
+    answers = []
+    askers = [threading.Thread(target=lambda: answers.append(partners.recommendations(store, UCPH, k=3)))
+              for _ in range(3)]
+    for t in askers:
+        t.start()
+    for t in (warming, *askers):
+        t.join(timeout=120)
+    assert len(builds) == 1
+    assert len(answers) == 3 and all(a == answers[0] for a in answers)
