@@ -21,8 +21,12 @@ class CypherRequest(BaseModel):
 
 @router.post("/query")
 def cypher(store: StoreDep, settings: SettingsDep, body: CypherRequest) -> dict[str, Any]:
-    """Read-only Cypher (Neo4j store only): runs in a read transaction, with a time limit and a row cap
-    (both reported). Writes, schema and admin procedures are refused with 400; on the SQLite store: 501."""
+    """Read-only Cypher (Neo4j store only). What may run is decided from the plan Neo4j gives for the query
+    (`EXPLAIN`): only reads of this database; LOAD CSV, writes, schema and administration commands, SHOW and
+    TERMINATE, USE of another database and procedures other than a few read-only ones (db.labels,
+    db.relationshipTypes, db.propertyKeys, db.schema.*, full-text search) are refused with 400 naming the
+    reason. The answer is bounded by a time limit (the request returns within it plus 2 s, else 400), a row
+    cap and a byte cap (5 MB of JSON); `truncated` says when rows were cut. On the SQLite store: 501."""
     if not isinstance(store, SupportsCypher):
         raise NotSupportedError("read-only Cypher needs the Neo4j store (serve with --store neo4j://HOST:PORT)")
     return store.query(body.cypher, body.parameters, timeout_s=settings.cypher_timeout_s,

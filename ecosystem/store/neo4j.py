@@ -34,7 +34,6 @@ from ecosystem.domain.batch import ImportBatch, ImportReport
 from ecosystem.domain.bulk import paused_gc
 from ecosystem.domain.errors import (
     NotSupportedError,
-    QueryRejectedError,
     StoreUnavailableError,
 )
 from ecosystem.domain.filters import NetworkFilter
@@ -61,6 +60,7 @@ from ecosystem.store.common import (
     note_location,
     unlocated_reason,
 )
+from ecosystem.store.cypher_guard import check_plan
 from ecosystem.store.entities import (
     Plan,
     canonical_organisation,
@@ -118,10 +118,6 @@ SAVE_ORGS = (
     "WITH o, row OPTIONAL MATCH (o)-[old:LOCATED_IN]->(r:Region) WHERE r.nuts_id <> row.nuts3 "
     "DELETE old WITH DISTINCT o, row WHERE row.nuts3 IS NOT NULL "
     "MATCH (r:Region {nuts_id: row.nuts3}) MERGE (o)-[:LOCATED_IN]->(r)")
-
-# Read-only Cypher for researchers: the read transaction makes the server refuse writes; these are
-# refused before they reach it (procedures that administer the server or read files).
-_FORBIDDEN = ("dbms.", "db.create", "db.clear", "load csv", "apoc.", "gds.", "db.index.fulltext.drop")
 
 
 def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
@@ -1173,14 +1169,16 @@ class Neo4jStore:
 
     # -- read-only Cypher ------------------------------------------------------------------------
     def query(self, cypher: str, parameters: dict[str, Any] | None = None, *, timeout_s: float = 10.0,
-              max_rows: int = 1000) -> dict[str, Any]:
-        """Run researcher Cypher in a read transaction with a time limit and a row cap."""
-        lowered = " ".join(cypher.lower().split())
-        for word in _FORBIDDEN:
-            if word in lowered:
-                raise QueryRejectedError(f"'{word.strip('.')}' is not allowed in read-only queries")
+              max_rows: int = 1000, max_bytes: int = 5_000_000) -> dict[str, Any]:
+        """Run researcher Cypher in a read transaction with a time limit, a row cap and a byte cap, once the plan
+        Neo4j gives for it shows that it only reads (`ecosystem.store.cypher_guard`)."""
+        database = getattr(self._runner, "database", "neo4j")
+
+        def check(plan: Any, query_type: str | None) -> None:
+            check_plan(plan, query_type, database=database)
+
         answer = self._runner.read_limited(cypher, parameters, timeout_s=timeout_s, max_rows=max_rows,
-                                           convert=_serialise)
+                                           convert=_serialise, check_plan=check, max_bytes=max_bytes)
         answer.update({"row_cap": max_rows, "timeout_s": timeout_s})
         return answer
 

@@ -90,7 +90,8 @@ class _NoServer:
         self._refuse(cypher)
 
     def read_limited(self, cypher: str, parameters: Parameters | None, *, timeout_s: float, max_rows: int,
-                     convert: Callable[[Any], Any]) -> dict[str, Any]:
+                     convert: Callable[[Any], Any], check_plan: Any = None, max_bytes: int | None = None
+                     ) -> dict[str, Any]:
         self._refuse(cypher)
 
     def close(self) -> None:

@@ -9,7 +9,9 @@ graph-data-science-client's `CollectingQueryRunner` does). Values always travel 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
@@ -22,6 +24,7 @@ if TYPE_CHECKING:
 Row = dict[str, Any]
 Parameters = Mapping[str, Any]
 Statement = tuple[str, Parameters]
+PlanCheck = Callable[[Mapping[str, Any] | None, str | None], None]
 
 
 def chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
@@ -52,8 +55,12 @@ class QueryRunner(Protocol):
         """Run a read query, yielding rows as they arrive (large results)."""
 
     def read_limited(self, cypher: str, parameters: Parameters | None, *, timeout_s: float, max_rows: int,
-                     convert: Callable[[Any], Any]) -> dict[str, Any]:
-        """Run a researcher's query read-only, with a time limit and a row cap: {"columns", "rows", "truncated"}."""
+                     convert: Callable[[Any], Any], check_plan: PlanCheck | None = None,
+                     max_bytes: int | None = None) -> dict[str, Any]:
+        """Run a researcher's query read-only, with a time limit and a row cap: {"columns", "rows", "truncated"}.
+
+        With `check_plan`, the query's `EXPLAIN` plan and query type go to it first (it raises to refuse); with
+        `max_bytes`, rows stop once their JSON size would pass it."""
 
     def close(self) -> None:
         """Release the connection."""
@@ -74,6 +81,63 @@ def translated(uri: str, *, rejected: bool = False) -> Iterator[None]:
         if not rejected:
             raise
         raise QueryRejectedError(f"{exc.code}: {exc.message}") from exc
+
+
+DEADLINE_GRACE_S = 1.5  # beyond the server's transaction timeout, before an HTTP request gets its answer
+LIMITED_WORKERS = 4  # researcher queries read at once (a late one keeps its worker until its next row)
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def _limited_pool() -> ThreadPoolExecutor:
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(max_workers=LIMITED_WORKERS, thread_name_prefix="cypher")
+        return _pool
+
+
+def json_size(value: Any, budget: int) -> int:
+    """The size of `value` as JSON, counted only up to a little past `budget` (a huge list stops early)."""
+    if isinstance(value, dict):
+        total = 2
+        for k, v in value.items():
+            total += len(str(k)) + 4 + json_size(v, budget - total)
+            if total > budget:
+                return total
+        return total
+    if isinstance(value, (list, tuple)):
+        total = 2
+        for v in value:
+            total += 1 + json_size(v, budget - total)
+            if total > budget:
+                return total
+        return total
+    if isinstance(value, str):
+        return len(value) + 2
+    return len(str(value))
+
+
+def collect_rows(result: Iterable[Any], *, max_rows: int, max_bytes: int | None, convert: Callable[[Any], Any],
+                 stop: threading.Event | None = None) -> dict[str, Any]:
+    """Rows of a result as lists of converted values, up to `max_rows` rows and `max_bytes` of JSON;
+    `truncated` when more was there. Stops early (truncated) when `stop` is set."""
+    rows: list[list[Any]] = []
+    truncated = False
+    used = 0
+    for record in result:
+        if len(rows) >= max_rows or (stop is not None and stop.is_set()):
+            truncated = True
+            break
+        row = [convert(v) for v in record.values()]
+        if max_bytes is not None:
+            used += json_size(row, max_bytes - used)
+            if used > max_bytes:
+                truncated = True
+                break
+        rows.append(row)
+    keys = getattr(result, "keys", None)
+    return {"columns": list(keys()) if callable(keys) else [], "rows": rows, "truncated": truncated}
 
 
 class BoltRunner:
@@ -122,25 +186,38 @@ class BoltRunner:
                 yield dict(record)
 
     def read_limited(self, cypher: str, parameters: Parameters | None, *, timeout_s: float, max_rows: int,
-                     convert: Callable[[Any], Any]) -> dict[str, Any]:
+                     convert: Callable[[Any], Any], check_plan: PlanCheck | None = None,
+                     max_bytes: int | None = None) -> dict[str, Any]:
+        """The server ends the transaction after `timeout_s`; this call returns by `timeout_s` + 1.5 s whatever
+        the query (a huge single value can take longer to arrive than the server takes to send it): the reading
+        goes on in a worker thread that stops at its next row and whose answer is dropped."""
+        from concurrent.futures import TimeoutError as FutureTimeout
+
         from neo4j import unit_of_work
+
+        stop = threading.Event()
 
         @unit_of_work(timeout=timeout_s)
         def work(tx: Any) -> dict[str, Any]:
+            if check_plan is not None:
+                summary = tx.run("EXPLAIN " + cypher, dict(parameters or {})).consume()
+                check_plan(summary.plan, summary.query_type)
             result = tx.run(cypher, dict(parameters or {}))
-            rows: list[list[Any]] = []
-            truncated = False
-            for record in result:
-                if len(rows) >= max_rows:
-                    truncated = True
-                    break
-                rows.append([convert(v) for v in record.values()])
-            return {"columns": list(result.keys()), "rows": rows, "truncated": truncated}
+            return collect_rows(result, max_rows=max_rows, max_bytes=max_bytes, convert=convert, stop=stop)
 
-        with translated(self.uri, rejected=True), self._driver.session(database=self.database,
-                                                                       default_access_mode="READ") as session:
-            answer: dict[str, Any] = session.execute_read(work)
-        return answer
+        def run() -> dict[str, Any]:
+            with translated(self.uri, rejected=True), self._driver.session(database=self.database,
+                                                                           default_access_mode="READ") as session:
+                answer: dict[str, Any] = session.execute_read(work)
+            return answer
+
+        future = _limited_pool().submit(run)
+        try:
+            return future.result(timeout=timeout_s + DEADLINE_GRACE_S)
+        except FutureTimeout:
+            stop.set()
+            future.cancel()
+            raise QueryRejectedError(f"the query timed out: it ran longer than the limit of {timeout_s:g} s") from None
 
     def close(self) -> None:
         self._driver.close()
@@ -163,6 +240,7 @@ class CollectingRunner:
 
     answer: Callable[[str, Parameters], list[Row] | None] | None = None
     sent: list[Sent] = field(default_factory=list)
+    plan: Callable[[str], tuple[Mapping[str, Any] | None, str | None]] | None = None  # (plan, query type) of EXPLAIN
     closed: bool = False
 
     def _record(self, cypher: str, parameters: Parameters | None, mode: str) -> list[Row]:
@@ -192,7 +270,10 @@ class CollectingRunner:
         yield from self._record(cypher, parameters, "stream")
 
     def read_limited(self, cypher: str, parameters: Parameters | None, *, timeout_s: float, max_rows: int,
-                     convert: Callable[[Any], Any]) -> dict[str, Any]:
+                     convert: Callable[[Any], Any], check_plan: PlanCheck | None = None,
+                     max_bytes: int | None = None) -> dict[str, Any]:
+        if check_plan is not None and self.plan is not None:
+            check_plan(*self.plan(cypher))
         rows = self._record(cypher, {**(parameters or {})}, "limited")
         return {"columns": list(rows[0]) if rows else [], "rows": [[convert(v) for v in r.values()] for r in rows],
                 "truncated": False}

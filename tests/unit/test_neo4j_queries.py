@@ -96,12 +96,17 @@ def test_a_network_filter_is_sent_as_lists_of_parameters() -> None:
     assert "industry" not in sent.cypher and "PL9" not in sent.cypher
 
 
-def test_researcher_cypher_with_a_forbidden_procedure_is_rejected_before_anything_is_sent() -> None:
+def test_researcher_cypher_is_refused_by_the_plan_neo4j_gives_before_it_runs() -> None:
     store, runner = _store()
-    with pytest.raises(QueryRejectedError):
-        store.query("CALL dbms.listConfig()")
-    with pytest.raises(QueryRejectedError):
-        store.query("LOAD CSV FROM 'file:///etc/passwd' AS line RETURN line")
+    plans = {"CALL `dbms`.listConfig()": ({"operatorType": "ProduceResults@neo4j", "children": [
+        {"operatorType": "ProcedureCall@neo4j", "args": {"Details": "dbms.listConfig() :: (name :: STRING)"}}]}, "s"),
+             "LOAD /**/ CSV FROM 'file:///etc/passwd' AS line RETURN line": (
+        {"operatorType": "ProduceResults@neo4j", "children": [{"operatorType": "LoadCSV@neo4j"}]}, "r")}
+    runner.plan = plans.__getitem__
+    with pytest.raises(QueryRejectedError, match="dbms.listConfig"):
+        store.query("CALL `dbms`.listConfig()")
+    with pytest.raises(QueryRejectedError, match="LOAD CSV"):
+        store.query("LOAD /**/ CSV FROM 'file:///etc/passwd' AS line RETURN line")
     assert runner.sent == []
 
 
