@@ -202,3 +202,11 @@ def test_bracketed_words_in_messages_are_kept(tmp_path: Path) -> None:
     result = run("import", "table", str(table), "--mapping", str(mapping), store=tmp_path / "h.db")
     assert result.returncode == 1
     assert "[source]" in result.stderr and "[organisation]" in result.stderr
+
+
+def test_deep_json_is_one_line_for_ror_too(tmp_path: Path) -> None:
+    deep = tmp_path / "ror-deep.json"
+    deep.write_text("[" * 200_000 + "]" * 200_000, encoding="utf-8")
+    result = run("import", "ror", str(deep), store=tmp_path / "h.db")
+    assert result.returncode == 1
+    assert error_lines(result.stderr) == ["error: ror-deep.json: JSON nested too deeply to be a ROR dump"]
