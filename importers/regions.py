@@ -168,6 +168,8 @@ def _read_json(path: Path) -> Any:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise BadInputError(f"not valid JSON: {exc.msg}", file=path.name, line=exc.lineno) from exc
+    except RecursionError:
+        raise BadInputError("JSON nested too deeply to be GeoJSON", file=path.name) from None
 
 
 def _bad(msg: str, src: _Csv, line: int, field: str) -> BadInputError:

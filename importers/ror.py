@@ -248,6 +248,8 @@ def _parse_json(data: bytes, label: str) -> list[Any]:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
         raise BadInputError(f"not JSON ({exc.msg})", file=label, line=exc.lineno) from exc
+    except RecursionError:
+        raise BadInputError("JSON nested too deeply to be a ROR dump", file=label) from None
     if not isinstance(doc, list):
         raise BadInputError("not a ROR dump: expected a JSON array of records", file=label, line=1)
     return doc

@@ -1,40 +1,29 @@
 """What the routers share: the vocabularies as the API names them, the NUTS query parameter, the network filter.
 
-The enum names are part of the OpenAPI document (`HelixName`, ...); their values are the domain's vocabularies
-(`ecosystem.domain.models`), which a test keeps in step.
+The enum names are part of the OpenAPI document (`HelixName`, ...); they are built from the domain's vocabularies
+(`ecosystem.domain.models`), so the two cannot drift apart.
 """
 
 from __future__ import annotations
 
 from enum import Enum
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Query
 
 from ecosystem.domain.filters import NetworkFilter, network_filter
+from ecosystem.domain.models import Degurba, Helix, UrbanRural
 from ecosystem.services.regions import checked_nuts
 from ecosystem.store.base import GraphReader
 
-
-class HelixName(str, Enum):
-    academia = "academia"
-    industry = "industry"
-    government = "government"
-    civil_society = "civil_society"
-    unknown = "unknown"
-
-
-class UrbanRuralName(str, Enum):
-    urban = "urban"
-    intermediate = "intermediate"
-    rural = "rural"
-    unknown = "unknown"
-
-
-class DegurbaName(str, Enum):
-    city = "city"
-    town_suburb = "town_suburb"
-    rural_area = "rural_area"
+if TYPE_CHECKING:  # for the type checker the API's names are the domain's enums
+    HelixName = Helix
+    UrbanRuralName = UrbanRural
+    DegurbaName = Degurba
+else:  # at run time, enums built from the domain's vocabularies, under the names the OpenAPI document uses
+    HelixName = Enum("HelixName", {h.value: h.value for h in Helix}, type=str, module=__name__)
+    UrbanRuralName = Enum("UrbanRuralName", {u.value: u.value for u in UrbanRural}, type=str, module=__name__)
+    DegurbaName = Enum("DegurbaName", {d.value: d.value for d in Degurba}, type=str, module=__name__)
 
 
 NutsParam = Annotated[str | None, Query(description="NUTS code of any level, or a country code (EL, DE1, DEA23)",

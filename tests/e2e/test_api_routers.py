@@ -37,6 +37,9 @@ def test_the_api_vocabularies_are_the_domain_vocabularies() -> None:
     assert [h.value for h in HelixName] == [h.value for h in Helix]
     assert [u.value for u in UrbanRuralName] == [u.value for u in UrbanRural]
     assert [d.value for d in DegurbaName] == [d.value for d in Degurba]
+    assert [e.__name__ for e in (HelixName, UrbanRuralName, DegurbaName)] == ["HelixName", "UrbanRuralName",
+                                                                             "DegurbaName"]
+    assert HelixName("civil_society") == "civil_society" and isinstance(HelixName("academia"), str)
 
 
 def test_the_routers_serve_the_fixed_urls_and_nothing_else(tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -58,5 +61,6 @@ def test_the_routers_serve_the_fixed_urls_and_nothing_else(tmp_path) -> None:  #
         ("POST", "/api/v1/query"), ("GET", "/maps/network"),
         ("GET", "/api/v1/region-links"), ("GET", "/api/v1/region-links.csv"), ("GET", "/maps/regions"),
     }
-    assert {"HelixName", "UrbanRuralName", "DegurbaName", "ExportFormat", "Layout", "CypherRequest"} <= set(
-        schema["components"]["schemas"])
+    assert {"HelixName", "UrbanRuralName", "DegurbaName", "ExportFormat", "Layout", "CypherRequest",
+            "ErrorBody"} <= set(schema["components"]["schemas"])
+    assert "HTTPValidationError" not in schema["components"]["schemas"]

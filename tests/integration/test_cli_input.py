@@ -192,3 +192,21 @@ def test_serve_checks_the_port_before_announcing_it(tmp_path: Path) -> None:
     assert result.returncode == 1
     lines = error_lines(result.stderr)
     assert len(lines) == 1 and f"127.0.0.1:{port}" in lines[0] and "serving" not in result.stderr
+
+
+def test_bracketed_words_in_messages_are_kept(tmp_path: Path) -> None:
+    mapping = tmp_path / "m.toml"
+    mapping.write_text('[columns]\nname = "x"\n', encoding="utf-8")
+    table = tmp_path / "t.csv"
+    table.write_text("x\n1\n", encoding="utf-8")
+    result = run("import", "table", str(table), "--mapping", str(mapping), store=tmp_path / "h.db")
+    assert result.returncode == 1
+    assert "[source]" in result.stderr and "[organisation]" in result.stderr
+
+
+def test_deep_json_is_one_line_for_ror_too(tmp_path: Path) -> None:
+    deep = tmp_path / "ror-deep.json"
+    deep.write_text("[" * 200_000 + "]" * 200_000, encoding="utf-8")
+    result = run("import", "ror", str(deep), store=tmp_path / "h.db")
+    assert result.returncode == 1
+    assert error_lines(result.stderr) == ["error: ror-deep.json: JSON nested too deeply to be a ROR dump"]
