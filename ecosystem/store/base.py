@@ -88,6 +88,9 @@ class GraphReader(Protocol):
     def region_shapes(self, level: int, nuts: str | None = None) -> list[RegionShape]:
         """Stored NUTS boundaries of one level, inside `nuts` (any level, or a country) when given."""
 
+    def data_updated(self) -> str | None:
+        """When the data last changed (ISO 8601, UTC), or None when the store has not recorded it."""
+
 
 @runtime_checkable
 class GraphWriter(Protocol):
