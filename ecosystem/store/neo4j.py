@@ -415,7 +415,7 @@ class Neo4jStore:
             self._run_implicit(f"MATCH (n:{label}) CALL (n) {{ DETACH DELETE n }} IN TRANSACTIONS OF 10000 ROWS")
         self._run("MATCH (m:HelixmapMeta) SET m.data_version = coalesce(m.data_version, 0) + 1, "
                   "m.collaborations_dirty = false, "
-                  "m.data_updated = toString(datetime.truncate('second', datetime({timezone: 'UTC'})))")
+                  "m.data_updated = toString(datetime.truncate('second', datetime({timezone: '+00:00'})))")
 
     def data_version(self) -> str:
         rows = self._run("MATCH (m:HelixmapMeta {key: 'meta'}) RETURN m.data_version AS v", read=True)
@@ -423,7 +423,7 @@ class Neo4jStore:
 
     def _bump(self) -> None:
         self._run("MATCH (m:HelixmapMeta {key: 'meta'}) SET m.data_version = m.data_version + 1, "
-                  "m.data_updated = toString(datetime.truncate('second', datetime({timezone: 'UTC'})))")
+                  "m.data_updated = toString(datetime.truncate('second', datetime({timezone: '+00:00'})))")
 
     # -- writing ---------------------------------------------------------------------------------
     def apply(self, batch: ImportBatch, progress: Any = None) -> ImportReport:

@@ -79,6 +79,7 @@ def test_a_visitor_goes_from_search_to_a_profile_its_map_a_partner_and_its_regio
     profile_url = next(h for h in parse(found).hrefs if h.startswith("/organisations/"))
     profile = get(web, profile_url, "pl")
     assert "Wyszukiwarka partnerów" in profile and '<svg class="ego"' in profile
+    assert re.search(r"ostatnia zmiana \d{1,2} [a-ząćęłńóśźż]+ 20\d\d, \d\d:\d\d UTC", profile)  # Neo4j's time
     drawn = re.findall(r'<a href="(/organisations/[^"]+)" aria-label=', profile)
     assert drawn
     assert "Partner finder" in get(web, drawn[0], "en")
