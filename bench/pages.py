@@ -1,8 +1,9 @@
 """Benchmark: the atlas pages on the full H2020 participation table (or a given store).
 
-Prints one JSON object: the application's start, then for each page type the first request right after the start
-(the pages warm their data in a background thread, so a first request may still wait for it) and warm p50 / p95 /
-max over repeated requests, in milliseconds, plus peak RSS.
+Prints one JSON object: the application's start (the pages warm what every page reads before serving), then for
+each page type the first request right after the start (the clusters' stability and the countries' region pages
+are still being warmed in a background thread then, so a first request may wait for them or share the CPU) and
+warm p50 / p95 / max over repeated requests, in milliseconds, plus peak RSS.
 Target (issue 11): search, profile and region pages under 300 ms p95 warm.
 
     python bench/pages.py                 # imports the full table into a temporary SQLite store first

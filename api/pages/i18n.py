@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from dataclasses import dataclass
 from functools import cache
@@ -14,6 +15,8 @@ DEFAULT_LANGUAGE = "en"
 COOKIE = "helixmap_lang"
 # (thousands separator, decimal mark, minimum digits before grouping starts) per language (CLDR)
 NUMBER_STYLE = {"en": (",", ".", 4), "pl": ("\u00a0", ",", 5)}
+# CLDR date patterns per language: (long date, short time); month names (format context) are in the catalogues
+DATE_STYLE = {"en": ("{month} {day}, {year}", "12h"), "pl": ("{day} {month} {year}", "24h")}
 
 
 @cache
@@ -60,6 +63,43 @@ def format_number(value: float | int | None, lang: str, decimals: int = 0) -> st
     return sign + whole + (point + frac if frac else "")
 
 
+def parse_when(value: dt.date | dt.datetime | str | None) -> dt.date | dt.datetime | None:
+    """A date or date-time from a value as stored (ISO 8601 text, a trailing Z for UTC); None when it is none."""
+    if value is None or isinstance(value, dt.date):
+        return value
+    text = str(value).strip()
+    try:
+        if "T" in text or " " in text:
+            return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+        return dt.date.fromisoformat(text[:10])
+    except ValueError:
+        return None
+
+
+def format_date(value: dt.date | dt.datetime | str | None, lang: str) -> str:
+    """A date in the language's long CLDR style (en December 3, 2026; pl 3 grudnia 2026)."""
+    when = parse_when(value)
+    if when is None:
+        return "–" if value is None else str(value)
+    pattern, _ = DATE_STYLE.get(lang, DATE_STYLE[DEFAULT_LANGUAGE])
+    month = Translator(lang)(f"date.month_{when.month}")
+    return pattern.format(day=when.day, month=month, year=when.year)
+
+
+def format_datetime(value: dt.datetime | str | None, lang: str) -> str:
+    """A date and time (en December 3, 2026, 2:05 PM UTC; pl 3 grudnia 2026, 14:05 UTC)."""
+    when = parse_when(value)
+    if not isinstance(when, dt.datetime):
+        return format_date(when, lang)
+    _, clock = DATE_STYLE.get(lang, DATE_STYLE[DEFAULT_LANGUAGE])
+    if clock == "12h":
+        time = f"{(when.hour % 12) or 12}:{when.minute:02d}\u202f{'AM' if when.hour < 12 else 'PM'}"
+    else:
+        time = f"{when.hour:02d}:{when.minute:02d}"
+    zone = " UTC" if when.utcoffset() is not None and not when.utcoffset() else ""
+    return f"{format_date(when, lang)}, {time}{zone}"
+
+
 @dataclass(frozen=True)
 class Translator:
     """Messages and numbers of one language, handed to templates as `t`, `num` and `pct`."""
@@ -78,6 +118,12 @@ class Translator:
         if share is None:
             return "–"
         return format_number(100 * share, self.lang, decimals) + ("\u00a0%" if self.lang == "pl" else "%")
+
+    def date(self, value: dt.date | dt.datetime | str | None) -> str:
+        return format_date(value, self.lang)
+
+    def datetime(self, value: dt.datetime | str | None) -> str:
+        return format_datetime(value, self.lang)
 
     def helix(self, value: str | None) -> str:
         return self(f"helix.{value or 'unknown'}")

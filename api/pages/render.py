@@ -47,7 +47,8 @@ def render(request: Request, template: str, *, status: int = 200, title: str = "
     t = translator(request)
     store = get_store(request)
     html = ENV.get_template(template).render(
-        t=t, lang=t.lang, title=title, data_version=store.data_version(), sources=SOURCES,
+        t=t, lang=t.lang, title=title, data_version=store.data_version(), data_updated=store.data_updated(),
+        sources=SOURCES,
         lang_links=[(code, url_with(request, lang=code)) for code in LANGUAGES],
         path=request.url.path, query=request.query_params.get("q", ""),
         csv_url=lambda name: url_with(request, csv=name, lang=None), **context)

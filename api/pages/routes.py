@@ -5,10 +5,11 @@ from __future__ import annotations
 import logging
 import threading
 from collections import Counter
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
+import anyio
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
@@ -35,6 +36,7 @@ from ecosystem.services.insights import (
     countries,
     ego_network,
     store_summary,
+    warm_page_extras,
     warm_pages,
 )
 from ecosystem.services.partners import recommendations
@@ -199,20 +201,17 @@ def region(request: Request, store: StoreDep, nuts: Annotated[str, Path(max_leng
                   degurba=Counter(m.get("degree_of_urbanisation") or "unknown" for m in municipalities))
 
 
-def warm(store: Any) -> None:
-    """Build what the pages read before the first visitor (the partner index is the partner service's)."""
-    warm_pages(store)
-
-
 @asynccontextmanager
 async def lifespan(app: Any) -> AsyncIterator[None]:
-    """Warm the pages' data in the background at start, so the server answers at once and visitors pay nothing."""
+    """Warm what every page reads before serving (in a worker thread: the event loop stays free), then the slower
+    extras in the background, so the first visitor pays no building of shared data."""
     store = app.state.store
-    threading.Thread(target=_warm_quietly, args=(store,), name="atlas-warm", daemon=True).start()
+    await anyio.to_thread.run_sync(_quietly, warm_pages, store)
+    threading.Thread(target=_quietly, args=(warm_page_extras, store), name="atlas-warm-extras", daemon=True).start()
     yield
 
 
-def _warm_quietly(store: Any) -> None:
+def _quietly(warm: Callable[[Any], None], store: Any) -> None:
     try:
         warm(store)
     except Exception:  # a page still builds what it needs on its first visit

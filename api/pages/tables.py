@@ -48,8 +48,9 @@ def organisation_tables(projects: list[dict[str, Any]], partners: list[dict[str,
 
     return {
         "projects": lambda: (["col.id", "col.project", "col.role", "col.funding", "col.start", "col.end"],
-                             [[p["id"], p.get("acronym"), p.get("role"), p.get("ec_contribution"), p.get("start_year"),
-                               p.get("end_year")] for p in projects]),
+                             [[p["id"], p.get("acronym"), p.get("role"), p.get("ec_contribution"),
+                               p.get("start_date") or p.get("start_year"), p.get("end_date") or p.get("end_year")]
+                              for p in projects]),
         "partners": lambda: ([*ORG_HEADERS, "col.shared_projects"], org_rows(partners, "weight")),
         "suggestions": lambda: ([*ORG_HEADERS, "col.score", "col.reasons"],
                                 [[*row, reasons(c)] for row, c in zip(org_rows(suggestions, "score"), suggestions,

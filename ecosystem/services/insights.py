@@ -84,15 +84,23 @@ def countries(store: GraphReader) -> list[tuple[str, int]]:
 
 
 def warm_pages(store: GraphReader) -> None:
-    """Compute what the atlas pages read of the whole store (counts, countries, clusters and their stability,
-    the municipalities) so the first visitor pays nothing; the partner index is warmed by the partner service."""
+    """Compute what every visitor of the atlas pages reads of the whole store (the collaboration graph, counts,
+    countries, clusters, the municipalities), for the server's start; the partner index is the partner service's."""
     from ecosystem.services.regions import participating_municipalities
 
     store_summary(store)
     countries(store)
     cluster_summary(store)
     participating_municipalities(store)
+
+
+def warm_page_extras(store: GraphReader) -> None:
+    """The slower, less visited parts: the clusters' stability (several Leiden runs) and every country's region
+    page (minutes on the full H2020 table): for a background thread after the start."""
+    from ecosystem.services.regions import warm_region_pages
+
     clustering_stability(store)
+    warm_region_pages(store)
 
 
 def ego_network(store: GraphReader, org_id: str, *, limit: int = 12) -> dict[str, Any]:

@@ -163,6 +163,17 @@ def sub_regions(store: GraphReader, nuts: str) -> list[dict[str, Any]]:
     return summaries.get(store, ("sub_regions", code), lambda: _sub_region_numbers(store, code))
 
 
+def warm_region_pages(store: GraphReader) -> None:
+    """Compute the region page of every country in the network (the home page's entry points), so their first
+    visitors pay nothing; smaller regions are quick to compute on a first visit."""
+    graph = collaboration_graph(store)
+    for country in sorted({d["country"] for _, d in graph.nodes(data=True) if d.get("country")}):
+        try:
+            cached_region_profile(store, country)
+            sub_regions(store, country)
+        except NotFoundError:  # a country code the store knows no region for
+            continue
+
 def region_municipalities(store: GraphReader, nuts: str) -> list[dict[str, Any]]:
     """The participating municipalities inside a region of any level or a country, kept until the store changes."""
     code = nuts_prefix(nuts)

@@ -92,6 +92,9 @@ class GraphReader(Protocol):
         """What the location resolver decided for each organisation placed in a NUTS3 region, for maps:
         id -> lat, lon (the source's), nuts3, method, notes and the region's label point (label_lat, label_lon)."""
 
+    def data_updated(self) -> str | None:
+        """When the data last changed (ISO 8601, UTC), or None when the store has not recorded it."""
+
 
 @runtime_checkable
 class GraphWriter(Protocol):

@@ -410,14 +410,16 @@ class Neo4jStore:
                       "OrgRelation", "OrgRecord"):
             self._run_implicit(f"MATCH (n:{label}) CALL (n) {{ DETACH DELETE n }} IN TRANSACTIONS OF 10000 ROWS")
         self._run("MATCH (m:HelixmapMeta) SET m.data_version = coalesce(m.data_version, 0) + 1, "
-                  "m.collaborations_dirty = false")
+                  "m.collaborations_dirty = false, "
+                  "m.data_updated = toString(datetime.truncate('second', datetime({timezone: '+00:00'})))")
 
     def data_version(self) -> str:
         rows = self._run("MATCH (m:HelixmapMeta {key: 'meta'}) RETURN m.data_version AS v", read=True)
         return str(rows[0]["v"]) if rows else "0"
 
     def _bump(self) -> None:
-        self._run("MATCH (m:HelixmapMeta {key: 'meta'}) SET m.data_version = m.data_version + 1")
+        self._run("MATCH (m:HelixmapMeta {key: 'meta'}) SET m.data_version = m.data_version + 1, "
+                  "m.data_updated = toString(datetime.truncate('second', datetime({timezone: '+00:00'})))")
 
     # -- writing ---------------------------------------------------------------------------------
     def apply(self, batch: ImportBatch, progress: Any = None) -> ImportReport:
@@ -1033,7 +1035,8 @@ class Neo4jStore:
             r = {**dict(r), "role": role, "ec": r["ec"] if r["n_ec"] else None}
             out.append({"id": r["id"], "acronym": d.get("acronym"), "title": d.get("title"),
                         "programme": d.get("programme"), "start_year": d.get("start_year"),
-                        "end_year": d.get("end_year"), "role": r["role"], "ec_contribution": r["ec"]})
+                        "end_year": d.get("end_year"), "role": r["role"], "ec_contribution": r["ec"],
+                        "start_date": d.get("start_date"), "end_date": d.get("end_date")})
         # the same order as SQLite: NULL years last
         out.sort(key=lambda p: (p["start_year"] is None, -(p["start_year"] or 0), p["id"]))
         return out
@@ -1205,6 +1208,10 @@ class Neo4jStore:
                             "label_lon": region.get("label_lon")}
         return out
 
+    def data_updated(self) -> str | None:
+        """When the data last changed (ISO 8601, UTC), or None when the store has not recorded it."""
+        rows = self._run("MATCH (m:HelixmapMeta {key: 'meta'}) RETURN m.data_updated AS t", read=True)
+        return str(rows[0]["t"]) if rows and rows[0]["t"] else None
 
 def _serialise(value: Any) -> Any:
     """Nodes and relationships as JSON with their properties; paths as lists; the rest as is."""

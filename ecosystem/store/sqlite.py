@@ -7,6 +7,7 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 from types import TracebackType
@@ -150,6 +151,7 @@ class SQLiteStore:
             report.changed = changed
             if changed:
                 conn.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key='data_version'")
+                _stamp_data_change(conn)
                 if regions_changed:
                     conn.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key='regions_version'")
         return report
@@ -291,6 +293,7 @@ class SQLiteStore:
             report.changed = conn.total_changes - changes0
             if report.changed:
                 conn.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key='data_version'")
+                _stamp_data_change(conn)
         return report
 
     def _resolve(self, conn: sqlite3.Connection, report: ImportReport, review_path: Path | None = None) -> bool:
@@ -597,7 +600,8 @@ class SQLiteStore:
             d = json.loads(doc)
             out.append({"id": pid, "acronym": d.get("acronym"), "title": d.get("title"),
                         "programme": d.get("programme"), "start_year": d.get("start_year"),
-                        "end_year": d.get("end_year"), "role": role, "ec_contribution": ec})
+                        "end_year": d.get("end_year"), "role": role, "ec_contribution": ec,
+                        "start_date": d.get("start_date"), "end_date": d.get("end_date")})
         return out
 
     def partners(self, org_id: str, limit: int = 100) -> list[dict[str, Any]]:
@@ -761,3 +765,14 @@ class SQLiteStore:
         return {oid: {"lat": lat, "lon": lon, "nuts3": nuts3, "method": method,
                       "notes": json.loads(notes) if notes else [], "label_lat": llat, "label_lon": llon}
                 for oid, lat, lon, nuts3, method, notes, llat, llon in rows}
+
+    def data_updated(self) -> str | None:
+        """When the data last changed (ISO 8601, UTC), or None when the store has not recorded it."""
+        row = self._conn().execute("SELECT value FROM meta WHERE key = 'data_updated'").fetchone()
+        return str(row[0]) if row else None
+
+
+def _stamp_data_change(conn: sqlite3.Connection) -> None:
+    """Record when the data version changed (read by `SQLiteStore.data_updated`)."""
+    conn.execute("INSERT INTO meta(key, value) VALUES ('data_updated', ?) ON CONFLICT(key) DO UPDATE SET "
+                 "value = excluded.value", (datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),))

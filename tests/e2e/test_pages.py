@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+from datetime import date
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -16,6 +17,8 @@ from tests.conftest import require
 
 # a page may name external sites in text and links to sources, never load a resource from one
 EXTERNAL_RESOURCE = re.compile(r"""<(?:script|link|img|source|iframe)\b[^>]*?(?:src|href)=["']?(?:https?:)?//""", re.I)
+PL_MONTHS = ("stycznia|lutego|marca|kwietnia|maja|czerwca|lipca|sierpnia|września|października|listopada|"
+             "grudnia")
 CSS_URL = re.compile(r"""url\(\s*["']?(?:https?:)?//""", re.I)
 
 
@@ -82,6 +85,9 @@ def test_home_shows_counts_entry_points_and_sources_in_english_and_polish(web: h
         assert any(h.startswith(target) for h in en_links.hrefs), target
     assert any(re.fullmatch(r"/regions/[A-Z]{2}", h) for h in en_links.hrefs)
     assert 'role="search"' in en and 'class="skip"' in en and "<main" in en and "<footer" in en
+    # the data version's time in the footer, written the way each language writes dates (CLDR)
+    assert re.search(r"last changed [A-Z][a-z]+ \d{1,2}, 20\d\d, \d{1,2}:\d\d\u202f[AP]M UTC", en)
+    assert re.search(rf"ostatnia zmiana \d{{1,2}} ({PL_MONTHS}) 20\d\d, \d\d:\d\d UTC", pl)
 
 
 def test_the_language_follows_the_query_then_the_cookie_then_accept_language(server: str) -> None:
@@ -123,6 +129,21 @@ def test_a_profile_draws_its_own_network_with_links_to_the_partners_it_lists(web
     assert "najsilniejsi partnerzy" in pl
     partner, _ = page(web, drawn[0][0], "en")
     assert "Partner finder" in partner
+
+
+def test_project_dates_are_written_the_way_each_language_writes_dates(web: httpx.Client) -> None:
+    dated = None
+    for item in web.get("/api/v1/organisations", params={"limit": 200}).json()["items"]:
+        projects = web.get(f"/api/v1/organisations/{item['id']}").json()["projects"]
+        dated = next((p for p in projects if p.get("start_date") and p.get("end_date")), None)
+        if dated:
+            break
+    assert dated, "the sample holds projects with dates (the CORDIS JSON export)"
+    start = date.fromisoformat(dated["start_date"])
+    en, _ = page(web, f"/organisations/{item['id']}", "en")
+    pl, _ = page(web, f"/organisations/{item['id']}", "pl")
+    assert f"{start:%B} {start.day}, {start.year} – " in en
+    assert re.search(rf"{start.day} ({PL_MONTHS}) {start.year} – \d{{1,2}} ({PL_MONTHS}) 20\d\d", pl)
 
 
 def test_the_partner_finder_filters_and_says_why(web: httpx.Client) -> None:
@@ -257,8 +278,9 @@ def test_a_profile_downloads_its_projects_partners_and_suggestions(web: httpx.Cl
 
 AXE_VERSION = "4.10.3"
 AXE_DIR = Path(__file__).resolve().parents[2] / "test-artifacts" / "axe"  # git-ignored; filled by the test run
-PAGE_TYPES = ("/", "/search?q=universit", "/organisations/{org}", "/regions/DK01", "/clusters", "/clusters/1",
-              "/organisations/no-such-org")
+PAGE_TYPES = ("/", "/search?q=universit", "/search?helix=wizards&page=minus", "/organisations/{org}",
+              "/organisations/{org}?urban_rural=moon", "/regions/DK", "/regions/DK01", "/regions/DK011", "/clusters",
+              "/clusters/1", "/organisations/no-such-org")
 AXE_RUN = """axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})
   .then(r => r.violations.filter(v => v.impact === 'serious' || v.impact === 'critical')
   .map(v => v.id + ' (' + v.impact + '): ' + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(' | ')))"""
@@ -284,12 +306,12 @@ def page_urls(web: httpx.Client) -> list[str]:
 
 
 @pytest.mark.browser
-@pytest.mark.parametrize("lang", ["en", "pl"])
+@pytest.mark.parametrize(("lang", "width"), [("en", 1440), ("pl", 1440), ("en", 390), ("pl", 390)])
 def test_axe_core_finds_no_serious_violation_and_no_request_leaves_the_server(
-        server: str, web: httpx.Client, chromium: str, axe_source: str, lang: str) -> None:
+        server: str, web: httpx.Client, chromium: str, axe_source: str, lang: str, width: int) -> None:
     from tests import browser
 
-    with browser.Chromium(chromium, window_size=(1440, 900)) as tab:
+    with browser.Chromium(chromium, window_size=(width, 900)) as tab:
         tab.call("Network.enable", session=True)
         for url in page_urls(web):
             sep = "&" if "?" in url else "?"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from api.pages.i18n import LANGUAGES, Translator, catalogue, format_number, negotiate
+from api.pages.i18n import LANGUAGES, Translator, catalogue, format_date, format_datetime, format_number, negotiate
 from ecosystem.domain.models import HELICES, URBAN_RURAL, Degurba
 
 API = Path(__file__).resolve().parents[2] / "api"
@@ -18,7 +18,8 @@ DYNAMIC_KEYS = ([f"helix.{h}" for h in HELICES] + [f"urban_rural.{u}" for u in U
                 + [f"degurba.{d.value}" for d in Degurba] + ["degurba.unknown", "role.unknown"]
                 + [f"region.level_{n}" for n in range(4)] + [f"lang.{code}" for code in LANGUAGES]
                 + [f"region.ei_{kind}" for kind in ("urban_rural", "helix")]
-                + [f"region.ei_attr_{kind}" for kind in ("urban_rural", "helix")])
+                + [f"region.ei_attr_{kind}" for kind in ("urban_rural", "helix")]
+                + [f"date.month_{n}" for n in range(1, 13)])
 
 
 def used_keys() -> set[str]:
@@ -89,3 +90,15 @@ def test_helix_and_urban_rural_names_are_translated() -> None:
     assert en.helix("civil_society") == "civil society" and pl.helix("civil_society") == "społeczeństwo obywatelskie"
     assert pl.urban_rural("rural") == "przeważająco wiejski"
     assert pl.role("someNewRole") == "someNewRole"  # a role the catalogue does not know is shown as written
+
+
+def test_dates_are_written_the_way_each_language_writes_them() -> None:
+    """CLDR long dates and short times: en "December 3, 2026, 2:05 PM", pl "3 grudnia 2026, 14:05"."""
+    assert format_date("2026-12-03", "en") == "December 3, 2026"
+    assert format_date("2026-12-03", "pl") == "3 grudnia 2026"  # the month in the genitive, as CLDR writes it
+    assert format_date("2015-05-01", "pl") == "1 maja 2015"
+    assert format_datetime("2026-12-03T14:05:09Z", "en") == "December 3, 2026, 2:05\u202fPM UTC"
+    assert format_datetime("2026-01-09T00:30:00Z", "en") == "January 9, 2026, 12:30\u202fAM UTC"
+    assert format_datetime("2026-12-03T14:05:09Z", "pl") == "3 grudnia 2026, 14:05 UTC"
+    assert format_date(None, "pl") == "–" and format_date("not a date", "en") == "not a date"
+    assert Translator("pl").date("2020-02-29") == "29 lutego 2020"
