@@ -239,10 +239,15 @@ def write_map(out_file: Path = typer.Option(Path("helixmap-network.html"), "--ou
         if layout not in ("geo", "force"):
             _fail("--layout must be geo or force", 2)
         max_nodes = state.settings.map_max_nodes
+        from api.pages.i18n import catalogue
+        from ecosystem.services.region_links import nuts3_outlines
+
         with _opened_store() as store:
             flt = network_filter(nuts=nuts, helix=helix, urban_rural=urban_rural, min_weight=min_weight)
             payload = network_payload(store, flt, limit=max_nodes)
-        html = render_network_payload(payload, layout=layout, max_nodes=max_nodes)
+            outlines = nuts3_outlines(store, (n["nuts3"] for n in payload["nodes"] if n.get("nuts3")))
+        html = render_network_payload(payload, layout=layout, max_nodes=max_nodes, outlines=outlines,
+                                      messages=catalogue("en"), csv_query=None)
         out_file.write_text(html, encoding="utf-8")
         err.print(f"wrote {out_file}")
     _run(action)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
 
@@ -25,7 +26,7 @@ from ecosystem.domain.models import HELICES
 from ecosystem.services.networks import collaboration_graph
 from ecosystem.store.base import GraphReader
 
-__all__ = ["region_links", "region_map"]
+__all__ = ["nuts3_outlines", "region_links", "region_map"]
 
 CACHE_SIZE = 16
 """Payloads kept (per store, data version, filter and level): a warm map or JSON request skips the aggregation."""
@@ -184,3 +185,9 @@ def _type_source(doc: dict[str, Any], level: int, kind: str) -> str:
     if doc.get("urban_rural") not in (None, "unknown") and doc.get("level") == level:
         return "typology"
     return "organisations" if kind != "unknown" else "none"
+
+
+def nuts3_outlines(store: GraphReader, codes: Iterable[str]) -> dict[str, list[dict[str, Any]]]:
+    """The stored boundaries (GeoJSON geometries) of these NUTS3 regions; regions without one left out."""
+    shapes = _level3_shapes(store)
+    return {code: shapes[code] for code in sorted(set(codes)) if code in shapes}
