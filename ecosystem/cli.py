@@ -294,8 +294,10 @@ def write_map(out_file: Path = typer.Option(Path("helixmap-network.html"), "--ou
               min_weight: int = typer.Option(1, "--min-weight", help="Minimum shared projects on a link.")) -> None:
     """Write an interactive network map (works offline)."""
     def action() -> None:
+        from api.pages.i18n import catalogue
         from ecosystem.domain.filters import network_filter
         from ecosystem.services.networks import network_payload
+        from ecosystem.services.region_links import nuts3_outlines
         from visualisations import render_network_payload
 
         max_nodes = state.settings.map_max_nodes
@@ -303,7 +305,9 @@ def write_map(out_file: Path = typer.Option(Path("helixmap-network.html"), "--ou
             flt = network_filter(nuts=_checked_codes(store, nuts), helix=[h.value for h in helix],
                                  urban_rural=[u.value for u in urban_rural], min_weight=min_weight)
             payload = network_payload(store, flt, limit=max_nodes)
-        html = render_network_payload(payload, layout=layout.value, max_nodes=max_nodes)
+            outlines = nuts3_outlines(store, (n["nuts3"] for n in payload["nodes"] if n.get("nuts3")))
+        html = render_network_payload(payload, layout=layout.value, max_nodes=max_nodes, outlines=outlines,
+                                      messages=catalogue("en"), csv_query=None)
         out_file.parent.mkdir(parents=True, exist_ok=True)
         out_file.write_text(html, encoding="utf-8")
         err.print(f"wrote {out_file}")

@@ -126,7 +126,7 @@ def _read_region_file(batch: ImportBatch, geo_regions: dict[str, Region], path: 
     elif kind == "names":
         batch.region_names.extend(parse_names(path))
     elif kind == "geometry":
-        batch.shapes.extend(s for s in parse_geometry(path) if s.level == 3)
+        batch.shapes.extend(parse_geometry(path))  # every level: NUTS3 places organisations, 0-2 draw maps
         for region in _regions_from_geojson(path):
             geo_regions.setdefault(region.nuts_id, region)
     elif kind == "lau":
@@ -143,7 +143,7 @@ def _read_region_file(batch: ImportBatch, geo_regions: dict[str, Region], path: 
 
 
 def _best_shapes(regions: list[Region], shapes: list[Any]) -> list[Any]:
-    """One shape per NUTS3 region: the finest geometry given wins (the 1:20M file over the 1:60M one),
+    """One shape per NUTS region (any level): the finest geometry given wins (the 1:20M file over the 1:60M one),
     unless it does not hold the region's own label point (the 1:20M file swaps some Albanian codes)."""
     labels = {r.nuts_id: (r.label_lon, r.label_lat) for r in regions
               if r.label_lon is not None and r.label_lat is not None}

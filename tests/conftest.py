@@ -44,7 +44,8 @@ def store(tmp_path: Path):  # type: ignore[no-untyped-def]
 
 
 REGION_FILES = ("regions/nuts2021_typology_labelpoints.csv", "regions/nuts2021_codes_names.csv",
-                "regions/NUTS_RG_20M_2021_4326_LEVL_3.geojson", "regions/lau2019_degurba.csv.gz",
+                "regions/NUTS_RG_20M_2021_4326_LEVL_3.geojson", "regions/NUTS_RG_60M_2021_4326.geojson",
+                "regions/lau2019_degurba.csv.gz",
                 "regions/postcode_to_nuts3_2024.csv.gz", "regions/nuts3_2021_to_2024.csv",
                 "regions/nuts3_2016_to_2021.csv")
 

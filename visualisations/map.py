@@ -1,8 +1,11 @@
-"""Interactive, offline network maps of the collaboration graph (pyvis / vis-network).
+"""Interactive, offline maps of the collaboration graph: organisations on a canvas, drawn by the page's own script.
 
-The page is self-contained: vis-network's JavaScript and CSS (shipped inside the pyvis package) are
-inlined, and a Content-Security-Policy forbids loading anything else. Everything is deterministic:
-the same nodes and edges give the same bytes.
+The page is self-contained (its script and styles inline; a Content-Security-Policy forbids loading anything
+else). Positions are computed here (Web Mercator from the organisation's place, or force-directed); the page
+draws region outlines behind the nodes, links coloured by the urban-rural (or helix) pair of their two
+organisations, fits the view to what is shown after each filter, opens a side panel on a click, and offers
+the same organisations and links as tables. Organisations without a place are listed beside the map, not
+drawn. Everything is deterministic: the same nodes and edges give the same bytes.
 """
 
 from __future__ import annotations
@@ -16,7 +19,8 @@ from typing import Any
 
 import jinja2
 
-from visualisations.layout import GeoLayout, force_layout, geo_layout
+from visualisations.layout import force_layout, geo_layout, project
+from visualisations.regions import PAIR_COLOURS, UNKNOWN_COLOUR, simplify
 
 HELIX_COLOURS: dict[str, str] = {  # Okabe-Ito, colour-blind safe
     "academia": "#0072B2",
@@ -50,6 +54,19 @@ _URBAN_RURAL_LONG = {
     "rural": "predominantly rural",
     "unknown": "unknown",
 }
+HELIX_PAIR_COLOURS: dict[str, str] = {  # Paul Tol's muted scheme (colour-blind safe), one per pair of helices
+    "academia-academia": "#332288",
+    "academia-industry": "#88CCEE",
+    "academia-government": "#44AA99",
+    "academia-civil_society": "#117733",
+    "industry-industry": "#999933",
+    "industry-government": "#DDCC77",
+    "industry-civil_society": "#CC6677",
+    "government-government": "#882255",
+    "government-civil_society": "#AA4499",
+    "civil_society-civil_society": "#6699CC",
+}
+OUTLINE_FILLS = {"urban": "#dedede", "intermediate": "#ebebeb", "rural": "#e9f1dc", "unknown": "#f7f7f7"}
 _LEGEND_SHAPES = {
     "square": '<rect x="2" y="2" width="12" height="12" fill="#777"/>',
     "diamond": '<polygon points="8,1 15,8 8,15 1,8" fill="#777"/>',
@@ -59,15 +76,9 @@ _LEGEND_SHAPES = {
 
 LAYOUTS = ("geo", "force")
 DEFAULT_MAX_EDGES = 20_000
-PHYSICS_MAX_NODES = 300
-"""The force layout keeps vis-network physics (draggable springs) up to this many nodes; above, off."""
-
 LABEL_MAX_CHARS = 36
-LABELLED_NODES = 12
-LABEL_CANDIDATES = 40
-"""Up to LABELLED_NODES of the LABEL_CANDIDATES strongest nodes are labelled at the initial zoom (those
-whose labels do not overlap); the others' labels appear when zooming in."""
-VIS_VERSION = "9.1.2"
+UNPLACED_ROWS = 300
+"""Organisations without a place listed beside the map at most (the CSV has them all)."""
 _TEMPLATES = Path(__file__).parent / "templates"
 
 
@@ -215,67 +226,39 @@ def _darker(colour: str, factor: float = 0.72) -> str:
     return "#{:02x}{:02x}{:02x}".format(*(round(c * factor) for c in (r, g, b)))
 
 
-def _lighter(colour: str, factor: float = 0.35) -> str:
-    r, g, b = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
-    return "#{:02x}{:02x}{:02x}".format(*(round(c + (255 - c) * factor) for c in (r, g, b)))
+class Messages:
+    """The page's words: `messages` (a message catalogue, key -> str.format text); a missing key shows itself."""
+
+    def __init__(self, messages: Mapping[str, str] | None, lang: str = "en") -> None:
+        self.messages = messages or {}
+        self.lang = lang
+
+    def __call__(self, key: str, **values: Any) -> str:
+        text = self.messages.get(key) or key
+        try:
+            return text.format(**values)
+        except (KeyError, IndexError, ValueError):
+            return text
+
+    def num(self, value: float) -> str:
+        """A whole number written as the language writes it (en 12,345; pl 12 345)."""
+        text = f"{round(value):,}"
+        if self.lang == "pl":
+            text = text.replace(",", "\u00a0") if abs(round(value)) >= 10_000 else text.replace(",", "")
+        return text
+
+    def js(self) -> dict[str, str]:
+        """The `map.` messages, for the page's script."""
+        return {k: v for k, v in self.messages.items() if k.startswith("map.")}
 
 
-def _node_colour(helix: str) -> dict[str, Any]:
-    base = HELIX_COLOURS[helix]
-    border = _darker(base)
-    return {
-        "background": base,
-        "border": border,
-        "highlight": {"background": _lighter(base), "border": "#000000"},
-        "hover": {"background": _lighter(base), "border": "#000000"},
-    }
-
-
-def _place(node: Mapping[str, Any]) -> str:
+def _place(node: Mapping[str, Any], t: Messages) -> str:
     region = _text(node.get("region_name"))
     nuts3 = _text(node.get("nuts3"))
     if region and nuts3:
         region = f"{region} ({nuts3})"
     parts = [p for p in (_text(node.get("city")), region or nuts3, _text(node.get("country"))) if p]
-    return ", ".join(parts) or "unknown"
-
-
-def _years(first: Any, last: Any) -> str:
-    if first is None and last is None:
-        return ""
-    if first is None or last is None or first == last:
-        return str(first if first is not None else last)
-    return f"{first}–{last}"
-
-
-def _node_title(node: Mapping[str, Any], wd: float, degree: int) -> str:
-    """Plain-text tooltip (vis-network shows string titles as text, never as HTML)."""
-    ur = node["urban_rural"]
-    lines = [
-        _text(node.get("name")) or node["id"],
-        f"Helix: {HELIX_LABELS[node['helix']]}",
-        f"Place: {_place(node)}",
-        f"Urban-rural type: {_URBAN_RURAL_LONG[ur]}",
-        f"Partners: {degree:,} · shared projects (summed): {_format_number(wd)}",
-    ]
-    return "\n".join(lines)
-
-
-def _edge_title(edge: Mapping[str, Any], names: Mapping[str, str]) -> str:
-    lines = [
-        f"{names[edge['source']]} — {names[edge['target']]}",
-        f"Shared projects: {int(edge['weight']):,}",
-    ]
-    years = _years(edge.get("first_year"), edge.get("last_year"))
-    if years:
-        lines.append(f"Years: {years}")
-    if edge.get("funding") is not None:
-        lines.append(f"Shared funding: €{float(edge['funding']):,.0f}")
-    return "\n".join(lines)
-
-
-def _format_number(value: float) -> str:
-    return f"{int(value):,}" if float(value).is_integer() else f"{value:,.1f}"
+    return ", ".join(parts) or t("map.place_unknown")
 
 
 def _label(name: str) -> str:
@@ -284,12 +267,8 @@ def _label(name: str) -> str:
 
 def _node_size(wd: float, max_wd: float) -> float:
     if max_wd <= 0:
-        return 6.0
-    return round(4.0 + 14.0 * math.sqrt(max(wd, 0.0) / max_wd), 2)
-
-
-def _edge_width(weight: int) -> float:
-    return round(min(0.6 + 1.4 * math.log2(max(weight, 1)), 8.0), 2)
+        return 5.0
+    return round(3.0 + 11.0 * math.sqrt(max(wd, 0.0) / max_wd), 1)
 
 
 def _script_json(value: Any) -> str:
@@ -307,19 +286,6 @@ def _script_json(value: Any) -> str:
 
 
 @functools.lru_cache(maxsize=1)
-def _vis_assets() -> tuple[str, str, str]:
-    """(vis-network JS, its CSS, pyvis version) read from the installed pyvis package."""
-    import pyvis
-
-    lib = Path(pyvis.__file__).parent / "templates" / "lib" / f"vis-{VIS_VERSION}"
-    js = (lib / "vis-network.min.js").read_text(encoding="utf-8")
-    css = (lib / "vis-network.css").read_text(encoding="utf-8")
-    if "</script" in js.lower() or "</style" in css.lower():  # pragma: no cover - would break inlining
-        raise RuntimeError("vis-network assets cannot be inlined safely")
-    return js, css, str(getattr(pyvis, "__version__", "?"))
-
-
-@functools.lru_cache(maxsize=1)
 def _template() -> jinja2.Template:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(_TEMPLATES)),
@@ -330,50 +296,70 @@ def _template() -> jinja2.Template:
     return env.get_template("network.html")
 
 
-def _options(layout: str, node_count: int, edge_count: int) -> dict[str, Any]:
-    physics = layout == "force" and node_count <= PHYSICS_MAX_NODES
-    heavy = edge_count > 3000 or node_count > 800
-    # Thousands of overlapping lines would hide everything: the more edges, the fainter each one.
-    edge_opacity = round(min(0.5, max(0.08, 0.5 * math.sqrt(400.0 / max(edge_count, 1)))), 3)
-    options: dict[str, Any] = {
-        "autoResize": True,
-        "layout": {"improvedLayout": False, "randomSeed": 7},
-        "nodes": {
-            "borderWidth": 1,
-            "borderWidthSelected": 3,
-            "font": {"size": 12, "face": "sans-serif", "color": "#222222", "strokeWidth": 3, "strokeColor": "#ffffff"},
-            "scaling": {"label": {"enabled": False, "drawThreshold": 9, "maxVisible": 22}},
-        },
-        "edges": {
-            "smooth": False,
-            "color": {
-                "color": "#8c8c8c",
-                "highlight": "#222222",
-                "hover": "#222222",
-                "opacity": edge_opacity,
-                "inherit": False,
-            },
-            "selectionWidth": 2,
-            "hoverWidth": 1,
-        },
-        "interaction": {
-            "hover": True,
-            "tooltipDelay": 120,
-            "hideEdgesOnDrag": heavy,
-            "hideEdgesOnZoom": heavy,
-            "navigationButtons": False,
-            "keyboard": False,
-        },
-        "physics": {"enabled": False},
+def pair_of(a: str, b: str, order: Sequence[str]) -> str:
+    """Two values as a pair in the given order (`urban-rural`, `academia-industry`)."""
+    rank = {v: i for i, v in enumerate(order)}
+    x, y = sorted((a, b), key=lambda v: rank.get(v, len(rank)))
+    return f"{x}-{y}"
+
+
+_UR_ORDER = ("urban", "intermediate", "rural", "unknown")
+_HELIX_ORDER = ("academia", "industry", "government", "civil_society", "unknown")
+
+
+def _outline_data(outlines: Mapping[str, Sequence[Mapping[str, Any]]], types: Mapping[str, str],
+                  frame: tuple[float, float, float, float] | None) -> list[dict[str, Any]]:
+    """Region outlines in canvas units (projected like the nodes), simplified to about a pixel of the view."""
+    width = (frame[1] - frame[0]) if frame else 1000.0
+    tolerance = max(width / 1500.0, 0.02)
+    out = []
+    for code in sorted(outlines):
+        rings: list[list[float]] = []
+        for geometry in outlines[code]:
+            coords = geometry.get("coordinates") or []
+            polygons = [coords] if geometry.get("type") == "Polygon" else coords
+            for polygon in polygons:
+                for ring in polygon[:1]:  # outer rings: holes are other regions, drawn on their own
+                    points = simplify([project(p[1], p[0]) for p in ring], tolerance)
+                    if len(points) >= 3:
+                        rings.append([round(v, 2) for point in points for v in point])
+        if rings:
+            out.append({"code": code, "type": types.get(code, "unknown"), "rings": rings})
+    return out
+
+
+def _positions(layout: str, shown: list[dict[str, Any]], shown_edges: list[dict[str, Any]],
+               by_strength: list[str]) -> tuple[dict[str, tuple[float, float]], list[str], Any]:
+    """(positions, ids without a place, frame) for the layout."""
+    if layout == "geo":
+        node_by_id = {n["id"]: n for n in shown}
+        geo = geo_layout([node_by_id[i] for i in by_strength], strip=False)
+        return geo.positions, geo.unlocated, geo.frame
+    return force_layout([n["id"] for n in shown], shown_edges), [], None
+
+
+def _node_record(node: Mapping[str, Any], xy: tuple[float, float], wd: float, degree: int, max_wd: float,
+                 t: Messages) -> dict[str, Any]:
+    return {
+        "id": node["id"], "name": _text(node.get("name")) or node["id"], "label": _label(_text(node.get("name"))
+                                                                                        or node["id"]),
+        "helix": node["helix"], "ur": node["urban_rural"], "x": round(xy[0], 2), "y": round(xy[1], 2),
+        "size": _node_size(wd, max_wd), "partners": degree, "strength": round(wd, 1),
+        "place": _place(node, t), "placed_by": node.get("placed_by"), "nuts3": _text(node.get("nuts3")),
     }
-    if physics:
-        options["physics"] = {
-            "enabled": True,
-            "solver": "forceAtlas2Based",
-            "forceAtlas2Based": {"gravitationalConstant": -40, "springLength": 60, "avoidOverlap": 0.4},
-            "stabilization": {"enabled": True, "iterations": 150, "fit": True},
-        }
-    return options
+
+
+def _edge_rows(edges: Sequence[Mapping[str, Any]], index: Mapping[str, int],
+               node_by_id: Mapping[str, Mapping[str, Any]]) -> list[list[Any]]:
+    """[from, to, shared projects, urban-rural pair, helix pair] per drawn link, weakest first."""
+    rows = []
+    for edge in sorted(edges, key=lambda e: (int(e["weight"]), e["source"], e["target"])):
+        if edge["source"] in index and edge["target"] in index:
+            a, b = node_by_id[edge["source"]], node_by_id[edge["target"]]
+            rows.append([index[edge["source"]], index[edge["target"]], int(edge["weight"]),
+                         pair_of(a["urban_rural"], b["urban_rural"], _UR_ORDER),
+                         pair_of(a["helix"], b["helix"], _HELIX_ORDER)])
+    return rows
 
 
 def render_network_map(
@@ -385,18 +371,24 @@ def render_network_map(
     notice: str | None = None,
     max_nodes: int = 1500,
     max_edges: int = DEFAULT_MAX_EDGES,
+    outlines: Mapping[str, Sequence[Mapping[str, Any]]] | None = None,
+    messages: Mapping[str, str] | None = None,
+    lang: str = "en",
+    form: Mapping[str, Any] | None = None,
+    csv_query: str | None = "",
 ) -> str:
     """A complete, offline HTML page showing the collaboration network.
 
-    ``layout`` is ``"geo"`` (positions from lat/lon, nodes without one in a "no location" strip) or
-    ``"force"`` (force-directed, computed here). Above ``max_nodes`` organisations the strongest are
-    kept (by weighted degree), above ``max_edges`` links the heaviest; the page says so.
+    ``layout`` is ``"geo"`` (positions from each organisation's place, `lat` / `lon`; those without one listed
+    in a table beside the map) or ``"force"`` (force-directed, computed here). ``outlines`` (NUTS3 code ->
+    GeoJSON geometries) are drawn behind the nodes on the geographic layout. Above ``max_nodes``
+    organisations the strongest are kept (by weighted degree), above ``max_edges`` links the heaviest; the
+    page says so. ``messages`` is the message catalogue of ``lang`` (its `map.` keys); ``form`` the server
+    filters to show in the filter form; ``csv_query`` the query of the CSV downloads.
     """
     if layout not in LAYOUTS:
         raise ValueError(f"layout must be one of {', '.join(LAYOUTS)}, got {layout!r}")
-    from pyvis.edge import Edge
-    from pyvis.network import Network
-
+    t = Messages(messages, lang)
     all_nodes, all_edges = _normalise(nodes, edges)
     strength = _strength(all_nodes, all_edges)
     shown_nodes, shown_edges, dropped_nodes = cap_network(all_nodes, all_edges, max_nodes)
@@ -404,106 +396,68 @@ def render_network_map(
     shown_edges, dropped_edges = cap_edges(shown_edges, max_edges)
 
     by_strength = sorted((n["id"] for n in shown_nodes), key=lambda i: _rank_key(i, strength))
+    positions, unplaced_ids, frame = _positions(layout, shown_nodes, shown_edges, by_strength)
     node_by_id = {n["id"]: n for n in shown_nodes}
-    geo: GeoLayout | None = None
-    if layout == "geo":
-        geo = geo_layout([node_by_id[i] for i in by_strength])
-        positions = geo.positions
-    else:
-        positions = force_layout([n["id"] for n in shown_nodes], shown_edges)
-
     max_wd = max((strength[n["id"]][0] for n in shown_nodes), default=0.0)
-    names = {n["id"]: _text(n.get("name")) or n["id"] for n in shown_nodes}
-
-    net = Network(height="100%", width="100%", bgcolor="#ffffff", heading=title, cdn_resources="in_line")
-    for node in shown_nodes:
-        wd, degree = strength[node["id"]]
-        x, y = positions[node["id"]]
-        net.add_node(
-            node["id"],
-            label=_label(names[node["id"]]),
-            shape=URBAN_RURAL_SHAPES[node["urban_rural"]],
-            color=_node_colour(node["helix"]),
-            title=_node_title(node, wd, degree),
-            size=_node_size(wd, max_wd),
-            x=round(x, 1),
-            y=round(y, 1),
-            helix=node["helix"],
-            urban_rural=node["urban_rural"],
-        )
-    # Network.add_edge scans every existing edge for duplicates (quadratic); edges are already
-    # unique here, so they are built with pyvis's Edge directly.
-    for k, edge in enumerate(shown_edges):
-        net.edges.append(
-            Edge(
-                edge["source"],
-                edge["target"],
-                id=f"e{k}",
-                width=_edge_width(edge["weight"]),
-                title=_edge_title(edge, names),
-            ).options
-        )
-    net.options = _options(layout, len(shown_nodes), len(shown_edges))
-    vis_nodes, vis_edges, _heading, _height, _width, options_json = net.get_network_data()
-
+    drawn = [i for i in by_strength if i in positions]
+    index = {node_id: k for k, node_id in enumerate(drawn)}
+    records = [_node_record(node_by_id[i], positions[i], *strength[i], max_wd, t) for i in drawn]
+    edge_rows = _edge_rows(shown_edges, index, node_by_id)
+    types = {n["nuts3"]: n["urban_rural"] for n in shown_nodes if n.get("nuts3")}
+    outline_rows = _outline_data(outlines or {}, types, frame) if layout == "geo" else []
+    region_names = {n["nuts3"]: _text(n.get("region_name")) for n in shown_nodes if n.get("nuts3")}
+    unplaced = [node_by_id[i] for i in unplaced_ids]
     data = {
-        "nodes": vis_nodes,
-        "edges": vis_edges,
-        "options": json.loads(options_json),
-        "fit_nodes": geo.fit_nodes if geo else [],
-        "label_nodes": by_strength[:LABEL_CANDIDATES],
-        "label_count": LABELLED_NODES,
-        "decorations": geo.decorations if geo else None,
+        "nodes": records,
+        "edges": edge_rows,
+        "outlines": outline_rows,
+        "region_names": {o["code"]: region_names.get(o["code"]) or o["code"] for o in outline_rows},
+        "colours": {"pair": {**PAIR_COLOURS, "other": UNKNOWN_COLOUR},
+                    "helix": {**HELIX_PAIR_COLOURS, "other": UNKNOWN_COLOUR},
+                    "node": HELIX_COLOURS, "fill": OUTLINE_FILLS},
+        "messages": t.js(),
+        "lang": lang,
+        "layout": layout,
     }
-    vis_js, vis_css, pyvis_version = _vis_assets()
     return _template().render(
+        t=t,
+        lang=lang,
         title=title,
         notice=notice,
         layout=layout,
         node_count=len(shown_nodes),
-        edge_count=len(shown_edges),
-        summary=_summary(
-            len(all_nodes), len(shown_nodes), total_edges_of_shown, len(shown_edges), dropped_nodes, dropped_edges
-        ),
-        unlocated_text=_unlocated_text(len(geo.unlocated)) if geo else "",
-        helix_legend=_legend_counts(
-            shown_nodes,
-            "helix",
-            HELIX_LABELS,
-            lambda key: {"colour": HELIX_COLOURS[key], "border": _darker(HELIX_COLOURS[key])},
-        ),
-        shape_legend=_legend_counts(
-            shown_nodes, "urban_rural", URBAN_RURAL_LABELS, lambda key: {"svg": _LEGEND_SHAPES[URBAN_RURAL_SHAPES[key]]}
-        ),
+        drawn_count=len(records),
+        edge_count=len(edge_rows),
+        summary=_summary(t, len(all_nodes), len(shown_nodes), total_edges_of_shown, len(shown_edges),
+                         dropped_nodes, dropped_edges),
+        unplaced=[{"id": n["id"], "name": _text(n.get("name")) or n["id"], "helix": n["helix"],
+                   "country": _text(n.get("country")), "partners": strength[n["id"]][1]}
+                  for n in unplaced[:UNPLACED_ROWS]],
+        unplaced_count=len(unplaced),
+        helix_legend=_legend_counts(shown_nodes, "helix", HELIX_LABELS,
+                                    lambda key: {"colour": HELIX_COLOURS[key], "border": _darker(HELIX_COLOURS[key])}),
+        shape_legend=_legend_counts(shown_nodes, "urban_rural", URBAN_RURAL_LABELS,
+                                    lambda key: {"svg": _LEGEND_SHAPES[URBAN_RURAL_SHAPES[key]]}),
+        pair_legend=list(PAIR_COLOURS.items()),
+        helix_pair_legend=list(HELIX_PAIR_COLOURS.items()),
+        other_colour=UNKNOWN_COLOUR,
+        form=form,
+        csv_query=csv_query,
         data_json=_script_json(data),
-        vis_js=vis_js,
-        vis_css=vis_css,
-        vis_version=VIS_VERSION,
-        pyvis_version=pyvis_version,
     )
 
 
-def _summary(
-    total_nodes: int, shown_nodes: int, total_edges: int, shown_edges: int, dropped_nodes: int, dropped_edges: int
-) -> str:
+def _summary(t: Messages, total_nodes: int, shown_nodes: int, total_edges: int, shown_edges: int,
+             dropped_nodes: int, dropped_edges: int) -> str:
     if dropped_nodes:
-        text = f"Showing {shown_nodes:,} of {total_nodes:,} organisations (the strongest by weighted degree)"
+        text = t("map.summary_capped", shown=t.num(shown_nodes), total=t.num(total_nodes))
     else:
-        text = f"{shown_nodes:,} organisation{'s' if shown_nodes != 1 else ''}"
+        text = t("map.summary_nodes", count=t.num(shown_nodes))
     if dropped_edges:
-        text += (f" and {shown_edges:,} of their {total_edges:,} collaboration links"
-                 " (the heaviest, and each organisation's two heaviest).")
+        text += " " + t("map.summary_links_capped", shown=t.num(shown_edges), total=t.num(total_edges))
     else:
-        text += f" and {shown_edges:,} collaboration link{'s' if shown_edges != 1 else ''}."
+        text += " " + t("map.summary_links", count=t.num(shown_edges))
     return text
-
-
-def _unlocated_text(count: int) -> str:
-    if not count:
-        return "Every organisation shown has a location."
-    verb = "has" if count == 1 else "have"
-    return (f"{count:,} organisation{'s' if count != 1 else ''} {verb} no location: "
-            "shown in the “no location” strip below the map.")
 
 
 def _legend_counts(
@@ -512,16 +466,19 @@ def _legend_counts(
     counts: dict[str, int] = {k: 0 for k in labels}
     for node in nodes:
         counts[node[key]] += 1
-    return [{"key": k, "label": labels[k], "count": f"{counts[k]:,}", **extra(k)} for k in labels]
+    return [{"key": k, "label": labels[k], "count": counts[k], **extra(k)} for k in labels]
 
 
 def render_network_payload(payload: dict[str, Any], *, layout: str = "geo", title: str = "helixmap network",
-                           max_nodes: int = 1500) -> str:
+                           max_nodes: int = 1500, outlines: Mapping[str, Sequence[Mapping[str, Any]]] | None = None,
+                           messages: Mapping[str, str] | None = None, lang: str = "en",
+                           form: Mapping[str, Any] | None = None, csv_query: str | None = "") -> str:
     """The map page for a network payload (`ecosystem.services.networks.network_payload`), saying when and
     how it was capped."""
+    t = Messages(messages, lang)
     notice = None
     if payload["truncated"]:
-        notice = (f"Showing the {len(payload['nodes']):,} strongest of {payload['total_nodes']:,} organisations "
-                  "(by weighted degree); filter by region, helix or urban-rural type to see the rest.")
+        notice = t("map.notice_capped", shown=t.num(len(payload["nodes"])), total=t.num(payload["total_nodes"]))
     return render_network_map(payload["nodes"], payload["edges"], layout=layout, title=title, notice=notice,
-                              max_nodes=max_nodes)
+                              max_nodes=max_nodes, outlines=outlines, messages=messages, lang=lang, form=form,
+                              csv_query=csv_query)

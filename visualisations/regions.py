@@ -60,6 +60,12 @@ form.filters input,form.filters select{font-size:1rem;min-height:32px}
 .region:hover path,.region:focus path{stroke:#000;stroke-width:2.5;opacity:1}
 .link{stroke-linecap:round;vector-effect:non-scaling-stroke;opacity:.85}.link.out{opacity:.3}.link:hover{opacity:1}
 .link.t-unknown{stroke-dasharray:4 3}
+.country{fill:none;stroke:#333;stroke-width:1.4;vector-effect:non-scaling-stroke;pointer-events:none}
+.edge-summary line{stroke:#555;stroke-width:1;stroke-dasharray:2 4;vector-effect:non-scaling-stroke;opacity:.5}
+.edge-summary circle{fill:#fff;stroke:#333;stroke-width:1.5;vector-effect:non-scaling-stroke;opacity:.92}
+.edge-summary text{font:600 12px system-ui,sans-serif;text-anchor:middle;fill:#111;paint-order:stroke;
+stroke:#fff;stroke-width:3px}
+#only-rural:checked ~ .layout .edge-summaries{display:none}
 .switch{display:inline-flex;gap:6px;align-items:center;font-weight:600;margin:.4em 0;min-height:32px}
 #only-rural:checked ~ .layout .link:not(.rural),#only-rural:checked ~ .tables tr.link-row:not(.rural){display:none}
 .tables{overflow-x:auto}table{border-collapse:collapse;font-size:.85rem;margin:.4em 0 1em}
@@ -246,16 +252,75 @@ def _drawing_order(link: Mapping[str, Any]) -> tuple[bool, int]:
     return (not link["leaves_area"], link["organisation_pairs"])
 
 
+def _svg_countries(payload: Mapping[str, Any], project: Projection, tolerance: float) -> list[str]:
+    """Country borders (NUTS level 0) over the region fills."""
+    out = []
+    for code, geometries in sorted((payload.get("countries") or {}).items()):
+        d = path_data(geometries, project, tolerance)
+        if d:
+            out.append(f'<path class="country" data-code="{escape(code)}" d="{d}"/>')
+    return ['<g class="countries" aria-hidden="true">', *out, "</g>"] if out else []
+
+
+EDGE_SUMMARIES = 24
+"""Partner countries summarised at the edge of the map at most (the strongest; the table lists them all)."""
+
+
+def _edge_point(centre: tuple[float, float], target: tuple[float, float], width: float, height: float,
+                inset: float) -> tuple[float, float]:
+    """Where the ray from `centre` to `target` meets the frame (inset), or `target` when it is inside it."""
+    cx, cy = centre
+    tx, ty = target
+    if inset <= tx <= width - inset and inset <= ty <= height - inset:
+        return tx, ty
+    dx, dy = tx - cx, ty - cy
+    scales = [s for s in ((width - inset - cx) / dx if dx > 0 else (inset - cx) / dx if dx < 0 else math.inf,
+                          (height - inset - cy) / dy if dy > 0 else (inset - cy) / dy if dy < 0 else math.inf)
+              if s > 0]
+    k = min(scales, default=0.0)
+    return cx + dx * k, cy + dy * k
+
+
+def _svg_edge_summaries(payload: Mapping[str, Any], project: Projection) -> list[str]:
+    """The links leaving the area, one marker per partner country at the edge of the map in its direction,
+    sized by organisation pairs."""
+    rows = [c for c in payload.get("outside_by_country") or [] if c.get("lon") is not None][:EDGE_SUMMARIES]
+    if not rows or not payload.get("nuts"):
+        return []
+    centre = (VIEW_WIDTH / 2, project.height / 2)
+    strongest = max(c["organisation_pairs"] for c in rows)
+    out = ['<g class="edge-summaries">']
+    labelled: list[tuple[float, float]] = []  # the strongest first: a weaker marker's label gives way
+    for row in rows:
+        x, y = _edge_point(centre, project(row["lon"], row["lat"]), VIEW_WIDTH, project.height, 26.0)
+        radius = 5.0 + 13.0 * math.sqrt(row["organisation_pairs"] / strongest)
+        kinds = ", ".join(f"{k} {_n(v)}" for k, v in sorted(row["by_pair_type"].items(), key=lambda kv: -kv[1]))
+        tip = (f"{row['country']}: {_n(row['organisation_pairs'])} organisation pairs with {_n(row['regions'])} "
+               f"regions, {_n(row['shared_projects'])} shared projects ({kinds})")
+        text = ""
+        if not any(abs(x - lx) < 62 and abs(y - ly) < 18 for lx, ly in labelled):
+            labelled.append((x, y))
+            text = f'<text x="{x:.1f}" y="{y + 4:.1f}">{escape(row["country"])} {_n(row["organisation_pairs"])}</text>'
+        out.append(f'<g class="edge-summary" data-country="{escape(row["country"])}" '
+                   f'data-pairs="{row["organisation_pairs"]}"><title>{escape(tip)}</title>'
+                   f'<line x1="{centre[0]:.1f}" y1="{centre[1]:.1f}" x2="{x:.1f}" y2="{y:.1f}"/>'
+                   f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{radius:.1f}"/>{text}</g>')
+    out.append("</g>")
+    return out
+
+
 def render_svg(payload: Mapping[str, Any]) -> str:
-    """The map: outlines, then links (weakest first, so strong ones stay on top)."""
+    """The map: outlines, country borders, then links (weakest first, so strong ones stay on top), then the
+    links leaving the area summarised per partner country at the edge."""
     project = Projection(_fit(payload))
     tolerance = 0.6 * (VIEW_WIDTH / 1000)
     names = {r["code"]: r["name"] for r in payload["regions"]}
     inner = {lk["a"]: lk["organisation_pairs"] for lk in payload["links"] if lk["a"] == lk["b"]}
     links, lonlat = drawable_links(payload)
     points = {code: project(lon, lat) for code, (lon, lat) in lonlat.items()}
-    body = [*_svg_regions(payload, project, tolerance, inner), '<g class="links">',
-            *_svg_links(sorted(links, key=_drawing_order), points, names), "</g>"]
+    body = [*_svg_regions(payload, project, tolerance, inner), *_svg_countries(payload, project, tolerance),
+            '<g class="links">', *_svg_links(sorted(links, key=_drawing_order), points, names), "</g>",
+            *_svg_edge_summaries(payload, project)]
     return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {VIEW_WIDTH:.0f} {project.height:.0f}" '
             f'role="img" aria-labelledby="map-title" preserveAspectRatio="xMidYMid meet">'
             f'<title id="map-title">{escape(_title(payload))}</title>{_PATTERNS}{"".join(body)}</svg>')
@@ -278,7 +343,8 @@ def _legend(payload: Mapping[str, Any]) -> str:
              f'fill="url(#fill-{k})" stroke="#555"/></svg> {escape(v)}</li>' for k, v in URBAN_RURAL_LABELS.items()]
     return ('<section class="legend" aria-label="Legend"><h2>Legend</h2><p>Links by the urban-rural types of '
             'their two regions; width by organisation pairs (hover a line or a region for its numbers); links '
-            'leaving the area faded and cut at the edge of the map.</p>'
+            'leaving the area faded and cut at the edge of the map; the circles at the edge sum them per partner '
+            'country (hover for the numbers).</p>'
             f'<ul>{"".join(links)}</ul><p>Regions by Eurostat urban-rural type (NUTS 2: the type most of its '
             f'organisations have); the selected area outlined in black, partner regions faded.</p>'
             f'<ul>{"".join(fills)}</ul></section>')
@@ -324,9 +390,24 @@ def _tables(payload: Mapping[str, Any], csv_query: str) -> str:
             '<th scope="col">Name</th><th scope="col">Urban-rural type</th><th scope="col">Role</th>'
             '<th scope="col">Organisations</th><th scope="col">By helix</th></tr></thead>'
             f"<tbody>{region_rows}</tbody></table>{more}"
+            f"{_country_table(payload)}"
             '<table id="links-table"><caption>Links</caption><thead><tr><th scope="col">Region</th>'
             '<th scope="col">Region</th><th scope="col">Organisation pairs</th><th scope="col">Shared projects</th>'
             f'<th scope="col">Pair type</th></tr></thead><tbody>{link_rows}</tbody></table></section>')
+
+
+def _country_table(payload: Mapping[str, Any]) -> str:
+    rows = payload.get("outside_by_country") or []
+    if not rows:
+        return ""
+    body = "".join(f'<tr><td>{escape(c["country"])}</td><td class="n">{_n(c["regions"])}</td>'
+                   f'<td class="n">{_n(c["organisation_pairs"])}</td><td class="n">{_n(c["shared_projects"])}</td>'
+                   f'<td class="n">{_n(sum(v for k, v in c["by_pair_type"].items() if "rural" in k.split("-")))}'
+                   "</td></tr>" for c in rows)
+    return ('<table id="countries-table"><caption>Links leaving the area, by partner country</caption><thead><tr>'
+            '<th scope="col">Country</th><th scope="col">Partner regions</th><th scope="col">Organisation pairs'
+            '</th><th scope="col">Shared projects</th><th scope="col">Pairs touching a rural region</th></tr>'
+            f"</thead><tbody>{body}</tbody></table>")
 
 
 def _query(payload: Mapping[str, Any]) -> str:

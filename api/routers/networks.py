@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from enum import Enum
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
@@ -75,3 +77,38 @@ def export(store: StoreDep,
     content, media, suffix = make_export(store, flt, format.value)
     return Response(content, media_type=media,
                     headers={"Content-Disposition": f'attachment; filename="helixmap-network.{suffix}"'})
+
+
+NODE_CSV = ["id", "name", "helix", "urban_rural", "country", "nuts3", "region_name", "city", "lat", "lon",
+            "placed_by", "degree", "weighted_degree"]
+LINK_CSV = ["source", "source_name", "target", "target_name", "weight", "funding", "first_year", "last_year",
+            "pair_type", "helix_pair"]
+
+
+@router.get("/network.csv", response_class=Response)
+def network_csv(store: StoreDep, settings: SettingsDep,
+                nuts: NutsParam = None,
+                helix: HelixListParam = None,
+                urban_rural: UrbanRuralListParam = None,
+                min_weight: MinWeightParam = 1,
+                year_from: YearParam = None,
+                year_to: YearParam = None,
+                table: Literal["organisations", "links"] = "organisations") -> Response:
+    """The organisations or the links of the network map as CSV (the same filters and cap as the map;
+    `lat` / `lon` are each organisation's place on the map, `placed_by` says how it was placed)."""
+    flt = filter_of(store, nuts, helix, urban_rural, min_weight, year_from, year_to)
+    payload = network_payload(store, flt, limit=settings.map_max_nodes)
+    out = io.StringIO()
+    if table == "organisations":
+        writer = csv.DictWriter(out, NODE_CSV, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(payload["nodes"])
+    else:
+        names = {n["id"]: n.get("name") for n in payload["nodes"]}
+        writer = csv.DictWriter(out, LINK_CSV, extrasaction="ignore")
+        writer.writeheader()
+        for edge in payload["edges"]:
+            writer.writerow({**edge, "source_name": names.get(edge["source"]),
+                             "target_name": names.get(edge["target"])})
+    return Response("\ufeff" + out.getvalue(), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="helixmap-network-{table}.csv"'})

@@ -15,9 +15,13 @@ from typing import Any
 import networkx as nx
 
 from ecosystem.analysis.placement import UNPLACED, Placement, RegionBounds, place
+from ecosystem.analysis.region_links import pair_type
 from ecosystem.domain.filters import NetworkFilter
+from ecosystem.domain.models import HELICES
 from ecosystem.services.cache import cache
 from ecosystem.store.base import GraphReader
+
+_HELIX_RANK = {h: i for i, h in enumerate((*[h for h in HELICES if h != "unknown"], "unknown"))}
 
 
 def collaboration_graph(store: GraphReader, flt: NetworkFilter | None = None) -> nx.Graph:
@@ -59,6 +63,14 @@ def compute_placements(store: GraphReader) -> dict[str, Placement]:
     return out
 
 
+def link_kinds(a: dict[str, Any], b: dict[str, Any]) -> dict[str, str]:
+    """A link's `pair_type` (the urban-rural types of its two organisations, urban first: `urban-rural`) and
+    `helix_pair` (their helices in the order of HELICES: `academia-industry`)."""
+    ha, hb = sorted((a.get("helix") or "unknown", b.get("helix") or "unknown"),
+                    key=lambda h: _HELIX_RANK.get(h, len(_HELIX_RANK)))
+    return {"pair_type": pair_type(a.get("urban_rural"), b.get("urban_rural")), "helix_pair": f"{ha}-{hb}"}
+
+
 def weighted_degrees(graph: nx.Graph) -> dict[str, int]:
     """Each organisation's summed link weight (shared projects with all its partners)."""
     return {n: int(d) for n, d in graph.degree(weight="weight")}
@@ -78,8 +90,8 @@ def network_payload(store: GraphReader, flt: NetworkFilter, limit: int) -> dict[
         attrs["degree"] = graph.degree(n)
         attrs["weighted_degree"] = strength[n]
         nodes.append(attrs)
-    edges = [{"source": min(a, b), "target": max(a, b), **d} for a, b, d in graph.edges(keep_set, data=True)
-             if a in keep_set and b in keep_set]
+    edges = [{"source": min(a, b), "target": max(a, b), **d, **link_kinds(graph.nodes[a], graph.nodes[b])}
+             for a, b, d in graph.edges(keep_set, data=True) if a in keep_set and b in keep_set]
     edges.sort(key=lambda e: (-e["weight"], e["source"], e["target"]))
     return {"nodes": nodes, "edges": edges, "truncated": total_nodes > len(keep),
             "total_nodes": total_nodes, "total_edges": total_edges, "limit": limit}

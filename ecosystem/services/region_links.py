@@ -1,14 +1,16 @@
 """Region-to-region collaboration of an area: its regions, their links inside and to the rest of Europe.
 
 The JSON of `GET /api/v1/region-links` and the data of the region flow map (`/maps/regions`), which also
-gets the region outlines. Outlines are the stored NUTS3 boundaries; a NUTS2 region is drawn as its NUTS3
-parts (the regions import keeps level-3 geometry only).
+gets the region outlines: the stored boundaries of the level asked for (a NUTS2 region without one is drawn
+as its NUTS3 parts) and the countries' (level 0) borders. Links leaving the area are also summarised per
+partner country (`outside_by_country`).
 """
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
 
@@ -25,7 +27,7 @@ from ecosystem.domain.models import HELICES
 from ecosystem.services.networks import collaboration_graph
 from ecosystem.store.base import GraphReader
 
-__all__ = ["region_links", "region_map"]
+__all__ = ["nuts3_outlines", "region_links", "region_map"]
 
 CACHE_SIZE = 16
 """Payloads kept (per store, data version, filter and level): a warm map or JSON request skips the aggregation."""
@@ -66,16 +68,19 @@ def region_links(store: GraphReader, flt: NetworkFilter, level: int = 3) -> dict
 
 
 def region_map(store: GraphReader, flt: NetworkFilter, level: int = 3) -> dict[str, Any]:
-    """`region_links` plus each listed region's outline: `shapes` maps a code to its GeoJSON geometries."""
+    """`region_links` plus each listed region's outline (`shapes`: code -> GeoJSON geometries) and the
+    borders of the countries of the listed regions (`countries`: code -> geometries)."""
     payload = dict(region_links(store, flt, level))  # the cached payload itself stays as it is
-    shapes = _level3_shapes(store)
     codes = {r["code"] for r in payload["regions"]}
-    outlines: dict[str, list[dict[str, Any]]] = {}
-    for code, geometries in shapes.items():
+    own = _shapes_of_level(store, level) if level != 3 else {}
+    outlines: dict[str, list[dict[str, Any]]] = {code: list(own[code]) for code in codes if code in own}
+    for code, geometries in _level3_shapes(store).items():
         key = code[: 2 + level]
-        if key in codes:
+        if key in codes and key not in own:
             outlines.setdefault(key, []).extend(geometries)
     payload["shapes"] = outlines
+    countries = _shapes_of_level(store, 0)
+    payload["countries"] = {c: countries[c] for c in sorted({code[:2] for code in codes}) if c in countries}
     return payload
 
 
@@ -100,16 +105,22 @@ def _check(store: GraphReader, flt: NetworkFilter, level: int) -> str | None:
 
 def _level3_shapes(store: GraphReader) -> dict[str, list[dict[str, Any]]]:
     """NUTS3 code -> its geometries, read once per data version."""
+    return _shapes_of_level(store, 3)
+
+
+def _shapes_of_level(store: GraphReader, level: int) -> dict[str, list[dict[str, Any]]]:
+    """NUTS code -> its geometries for one level (0 countries ... 3), read once per data version."""
     version = store.data_version()
+    key = f"{store.uri}#{level}"
     with _lock:
-        cached = _shapes.get(store.uri)
+        cached = _shapes.get(key)
         if cached and cached[0] == version:
             return cached[1]
     shapes: dict[str, list[dict[str, Any]]] = {}
-    for shape in store.region_shapes(3):
+    for shape in store.region_shapes(level):
         shapes.setdefault(shape.nuts_id, []).append(shape.geometry)
     with _lock:
-        _shapes[store.uri] = (version, shapes)
+        _shapes[key] = (version, shapes)
     return shapes
 
 
@@ -160,6 +171,7 @@ def _payload(result: RegionLinks, docs: dict[str, dict[str, Any] | None], area: 
             "first_year": link.first_year, "last_year": link.last_year,
         })
     return {
+        "outside_by_country": _outside_by_country(regions, links),
         "nuts": result.nuts,
         "name": ((area or {}).get("name_latn") or (area or {}).get("name")) if result.nuts else "Europe",
         "level": result.level,
@@ -173,6 +185,41 @@ def _payload(result: RegionLinks, docs: dict[str, dict[str, Any] | None], area: 
     }
 
 
+def _outside_by_country(regions: list[dict[str, Any]], links: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The links leaving the area summed per partner country: organisation pairs, shared projects, partner
+    regions, pairs by pair type, and the pairs-weighted mean of the partner regions' label points."""
+    by_code = {r["code"]: r for r in regions}
+    out: dict[str, dict[str, Any]] = {}
+    for link in links:
+        if not link["leaves_area"]:
+            continue
+        a, b = by_code[link["a"]], by_code[link["b"]]
+        partner = b if a["inside"] and not b["inside"] else a
+        if partner["code"] == UNKNOWN_REGION:
+            continue
+        country = partner["code"][:2]
+        item = out.setdefault(country, {"country": country, "organisation_pairs": 0, "shared_projects": 0,
+                                        "regions": set(), "by_pair_type": {}, "_lon": 0.0, "_lat": 0.0, "_w": 0})
+        pairs = link["organisation_pairs"]
+        item["organisation_pairs"] += pairs
+        item["shared_projects"] += link["shared_projects"]
+        item["regions"].add(partner["code"])
+        item["by_pair_type"][link["pair_type"]] = item["by_pair_type"].get(link["pair_type"], 0) + pairs
+        if partner.get("lon") is not None and partner.get("lat") is not None:
+            item["_lon"] += partner["lon"] * pairs
+            item["_lat"] += partner["lat"] * pairs
+            item["_w"] += pairs
+    rows = []
+    for item in sorted(out.values(), key=lambda i: (-i["organisation_pairs"], i["country"])):
+        weight = item.pop("_w")
+        lon, lat = item.pop("_lon"), item.pop("_lat")
+        item["lon"] = round(lon / weight, 4) if weight else None
+        item["lat"] = round(lat / weight, 4) if weight else None
+        item["regions"] = len(item["regions"])
+        rows.append(item)
+    return rows
+
+
 def _name(code: str, doc: dict[str, Any], located: bool) -> str:
     if code == UNKNOWN_REGION:
         return "Region not known"
@@ -184,3 +231,9 @@ def _type_source(doc: dict[str, Any], level: int, kind: str) -> str:
     if doc.get("urban_rural") not in (None, "unknown") and doc.get("level") == level:
         return "typology"
     return "organisations" if kind != "unknown" else "none"
+
+
+def nuts3_outlines(store: GraphReader, codes: Iterable[str]) -> dict[str, list[dict[str, Any]]]:
+    """The stored boundaries (GeoJSON geometries) of these NUTS3 regions; regions without one left out."""
+    shapes = _level3_shapes(store)
+    return {code: shapes[code] for code in sorted(set(codes)) if code in shapes}

@@ -143,3 +143,37 @@ def test_the_region_map_fits_a_390_px_wide_phone(chromium: str, server: str) -> 
         assert width >= 340
         page.screenshot(ARTIFACTS / "region-map-dk-390.png")
         assert page.errors == []
+
+
+def test_links_leaving_the_area_are_summed_per_partner_country(api: httpx.Client) -> None:
+    body = api.get("/api/v1/region-links", params={"nuts": "DK", "level": 3}).json()
+    countries = body["outside_by_country"]
+    assert countries and all(c["country"] != "DK" for c in countries)
+    unknown = sum(lk["organisation_pairs"] for lk in body["links"] if lk["leaves_area"]
+                  and "unknown" in (lk["a"], lk["b"]))
+    assert sum(c["organisation_pairs"] for c in countries) + unknown == body["totals"]["organisation_pairs_outside"]
+    de = next(c for c in countries if c["country"] == "DE")
+    assert sum(de["by_pair_type"].values()) == de["organisation_pairs"] and 5 < de["lon"] < 16
+
+
+@pytest.mark.browser
+def test_the_region_map_draws_country_borders_level_2_outlines_and_the_partners_at_the_edge(
+        chromium: str, server: str) -> None:
+    with browser.Chromium(chromium, window_size=(1200, 900)) as page:
+        page.open(f"{server}/maps/regions?nuts=DK&level=3")
+        assert page.evaluate("document.querySelectorAll('path.country').length") >= 2  # DK and its partners'
+        summaries = page.evaluate("Array.from(document.querySelectorAll('g.edge-summary')).map(function (g) {"
+                                  " var b = g.querySelector('circle').getBBox(); return [g.dataset.country,"
+                                  " b.width]; })")
+        assert len(summaries) >= 5 and all(w > 5 for _, w in summaries)
+        assert "DE" in {c for c, _ in summaries}
+        assert page.evaluate("document.querySelectorAll('#countries-table tbody tr').length") >= len(summaries)
+        page.screenshot(ARTIFACTS / "region-map-dk-edges.png")
+        page.open(f"{server}/maps/regions?nuts=DE&level=2")
+        # NUTS2 regions drawn from their own (level 2) boundary: one path each, not their NUTS3 parts
+        drawn = page.evaluate("Array.from(document.querySelectorAll('a.region.inside path'))"
+                              ".filter(function (p) { var b = p.getBBox(); return b.width > 5; }).length")
+        assert drawn >= 30  # Germany's 38 NUTS2 regions
+        assert page.evaluate("document.querySelectorAll('path.country[data-code=DE]').length") == 1
+        page.screenshot(ARTIFACTS / "region-map-de-nuts2.png")
+        assert page.errors == []

@@ -352,3 +352,20 @@ def test_a_non_finite_number_is_refused(tmp_path: Path) -> None:
     with pytest.raises(BadInputError, match="not a number") as err:
         list(parse_converter(path))
     assert (err.value.line, err.value.field) == (2, "areakm")
+
+
+def test_the_regions_import_keeps_every_level_of_geometry_and_the_finest_nuts3(regions_dir: Path,
+                                                                               tmp_path: Path) -> None:
+    from importers.eurostat import read_regions
+
+    batch = read_regions([regions_dir / "nuts2021_typology_labelpoints.csv",
+                          regions_dir / "NUTS_RG_60M_2021_4326.geojson",
+                          regions_dir / "NUTS_RG_20M_2021_4326_LEVL_3.geojson"], cache_dir=tmp_path)
+    by_level = Counter(s.level for s in batch.shapes)
+    assert by_level[0] == 37 and by_level[1] == 125 and by_level[2] == 334 and by_level[3] >= 1512
+    assert len({s.nuts_id for s in batch.shapes}) == len(batch.shapes)  # one shape per region
+    shapes = {s.nuts_id: s for s in batch.shapes}
+    assert {"DK", "DK0", "DK01", "DK011", "PL", "PL91"} <= set(shapes)
+    coarse = {s.nuts_id: s for s in parse_geometry(regions_dir / "NUTS_RG_60M_2021_4326.geojson")}
+    # NUTS3 from the finer 1:20M file: more points than the 1:60M one
+    assert len(str(shapes["DK011"].geometry)) > len(str(coarse["DK011"].geometry))
