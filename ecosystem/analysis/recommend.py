@@ -57,6 +57,7 @@ CIVIL_BOOST = 1.5
 FAVOUR_POOL = 10
 MAX_NAMED = 5  # shared partners / topics named in one reason
 COMMON_TERM_SHARE = 0.5  # a term held by more than this share of organisations is not named as a reason
+FEW_PROJECTS = 3  # an organisation with fewer projects is told on what its suggestions rest
 HUB_SHARE = 0.01  # exclude_hubs: the top 1% of organisations by number of partners are no candidates
 
 TERM_KINDS = {"topic": "shared_topics", "part": "shared_programme_parts", "programme": "shared_programmes"}
@@ -665,6 +666,14 @@ def _recommend(index: RecommenderIndex, query: Query, *, k: int, helix: str | No
     return out
 
 
+def label(org: OrgInfo) -> str:
+    """How a sentence names an organisation: its name where known, else its identifier with helix and place."""
+    if org.name and org.name != org.id:
+        return org.name
+    helix = org.helix.replace("_", " ") if org.helix in FOUR_HELICES else "helix unknown"
+    return f"{org.id} ({helix}, {org.nuts3 or org.country or 'place unknown'})"
+
+
 def _names(items: list[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
@@ -697,7 +706,27 @@ def _explain(index: RecommenderIndex, query: Query, j: int, comps: dict[str, flo
     if not texts:  # every recommendation carries a reason, even a weak one
         texts.append(f"{int(index.projects[j])} projects in the graph")
         data["projects"] = int(index.projects[j])
+    own = int(index.projects[query.pos]) if query.pos is not None else 0
+    if own < FEW_PROJECTS:
+        _explain_basis(own, data, texts)
     return texts, data
+
+
+BASIS_WORDS = {"shared_partners": "partners you share", "themes": "shared themes", "helix": "the helix it brings",
+               "geography": "place", "activity": "its own activity"}
+
+
+def _explain_basis(own: int, data: dict[str, Any], texts: list[str]) -> None:
+    """For an organisation with few projects: on what this suggestion rests (it knows little about you)."""
+    rests_on = [key for key, present in (
+        ("shared_partners", "shared_partners" in data),
+        ("themes", any(k in data for k in TERM_KINDS.values())),
+        ("helix", "fills_helix" in data), ("geography", "geography" in data),
+        ("activity", "recent_activity" in data or "projects" in data)) if present]
+    data["basis"] = {"your_projects": own, "rests_on": rests_on}
+    what = _names([BASIS_WORDS[k] for k in rests_on]) if rests_on else "the candidate's projects"
+    texts.append(f"Rests on little: you have {own} project{'s' if own != 1 else ''} in the graph, so this suggestion "
+                 f"rests on {what}")
 
 
 def _explain_partners(index: RecommenderIndex, query: Query, j: int, texts: list[str], data: dict[str, Any]) -> None:
@@ -706,14 +735,16 @@ def _explain_partners(index: RecommenderIndex, query: Query, j: int, texts: list
     if not len(shared):
         return
     order = sorted(shared.tolist(), key=lambda w: (index.degree[w], index.ids[w]))
-    named = [{"id": index.ids[w], "name": index.orgs[w].name} for w in order[:MAX_NAMED]]
+    named = [{"id": index.ids[w], "name": index.orgs[w].name, "label": label(index.orgs[w]),
+              "helix": index.orgs[w].helix, "place": index.orgs[w].nuts3 or index.orgs[w].country}
+             for w in order[:MAX_NAMED]]
     data["shared_partners"] = named
     data["shared_partner_count"] = len(shared)
     more = f" (and {len(shared) - len(named)} more)" if len(shared) > len(named) else ""
     if len(shared) == 1:
-        texts.append(f"Works with your partner {named[0]['name']}")
+        texts.append(f"Works with your partner {named[0]['label']}")
     else:
-        texts.append(f"Works with {len(shared)} of your partners: {_names([p['name'] for p in named])}{more}")
+        texts.append(f"Works with {len(shared)} of your partners: {_names([p['label'] for p in named])}{more}")
 
 
 def _explain_themes(index: RecommenderIndex, query: Query, j: int, texts: list[str], data: dict[str, Any]) -> None:

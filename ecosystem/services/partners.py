@@ -45,20 +45,22 @@ def recommendations(store: GraphReader, org_id: str, *, k: int = 10, helix: str 
                     favour_rural_civil: bool = False, exclude_hubs: bool = False) -> dict[str, Any]:
     """Ranked partner recommendations for one organisation, each with its reasons in words and data.
 
-    `exclude_hubs`: no candidate among the top 1% of organisations by number of partners (the cut is made
-    before the k best are taken, so k non-hubs come back where the graph has them); the answer's `hubs`
-    states the cut (`min_partners`, `organisations`, `share`), null without it."""
+    Never suggested: current partners and the organisation's own relations (`store.relations`: parent,
+    subsidiaries, related bodies). `exclude_hubs`: no candidate among the top 1% of organisations by number
+    of partners (the cut is made before the k best are taken, so k non-hubs come back where the graph has
+    them); the answer's `hubs` states the cut (`min_partners`, `organisations`, `share`), null without it."""
     org = store.organisation(org_id)
     if org is None:
         raise NotFoundError(f"no organisation with id {org_id!r}")
     org_id = org["id"]  # a source record merged into an organisation gets that organisation's recommendations
     index = recommender_index(store)
+    related = sorted({r["id"] for r in store.relations(org_id)})  # its own parent, subsidiaries, related bodies
     try:
         found = recommend(index, org_id, k=k, helix=helix, urban_rural=urban_rural, country=country, nuts=nuts,
-                          favour_rural_civil=favour_rural_civil, exclude_hubs=exclude_hubs)
+                          favour_rural_civil=favour_rural_civil, exclude=related, exclude_hubs=exclude_hubs)
     except ValueError as exc:
         raise BadInputError(str(exc)) from exc
     return {"organisation": org_id, "k": k, "favour_rural_civil": favour_rural_civil, "exclude_hubs": exclude_hubs,
-            "hubs": index.hubs().as_dict() if exclude_hubs else None,
+            "excluded_relations": related, "hubs": index.hubs().as_dict() if exclude_hubs else None,
             "filters": {"helix": helix, "urban_rural": urban_rural, "country": country, "nuts": nuts},
             "items": [r.as_dict() for r in found]}
