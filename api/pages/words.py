@@ -67,12 +67,17 @@ def partner_reasons(t: Translator, cand: dict[str, Any], org: dict[str, Any]) ->
         out.append({"text": t("reason.favoured", kinds=join_names(t, kinds)), "links": [], "more": ""})
     if "projects" in data:
         out.append({"text": t("reason.projects", count=t.num(data["projects"])), "links": [], "more": ""})
-    if data.get("basis"):
-        basis = data["basis"]
-        what = join_names(t, [t(f"partners.basis_{k}") for k in basis["rests_on"]]) or t("partners.basis_activity")
-        out.append({"text": t("partners.basis", count=t.num(basis["your_projects"]), what=what), "links": [],
-                    "more": ""})
+    out.extend(basis_sentence(t, data))
     return out
+
+
+def basis_sentence(t: Translator, data: dict[str, Any]) -> list[dict[str, Any]]:
+    """For an organisation with few projects: on what a suggestion rests (none otherwise)."""
+    basis = data.get("basis")
+    if not basis:
+        return []
+    what = join_names(t, [t(f"partners.basis_{k}") for k in basis["rests_on"]]) or t("partners.basis_activity")
+    return [{"text": t("partners.basis", count=t.num(basis["your_projects"]), what=what), "links": [], "more": ""}]
 
 
 def partner_link(t: Translator, partner: dict[str, Any]) -> dict[str, Any]:
