@@ -115,6 +115,16 @@ class Weights:
 FEATURES = ("adamic_adar", "resource_allocation", "recent_two_hop", "walk_three", "thematic", "theme_activity",
             "helix", "geography", "degree", "activity_last_year", "activity_year_before")
 DEFAULT_WEIGHTS = Weights()
+THEMELESS_WEIGHTS = Weights(thematic=0.0, theme_activity=0.0)
+"""The coefficients for a graph without themes (`RecommenderIndex.has_themes` false: every project has the same
+single theme, as the full H2020 table alone gives, "H2020"): the thematic features carry nothing there, so
+they are left out (interim: DEFAULT_WEIGHTS without them, until `python bench/recommend_eval.py --refit` on the
+README's import fits the others without them)."""
+
+
+def weights_for(index: RecommenderIndex) -> Weights:
+    """The frozen coefficients that fit the index: with themes, or fitted without them."""
+    return DEFAULT_WEIGHTS if index.has_themes else THEMELESS_WEIGHTS
 COMPONENTS = ("proximity", "thematic", "helix", "geography", "activity")
 
 
@@ -129,7 +139,7 @@ class Recommendation:
     country: str | None
     nuts3: str | None
     score: float
-    components: Mapping[str, float]
+    components: Mapping[str, float | None]  # thematic: None in a graph without themes
     reasons: tuple[str, ...]
     reason_data: Mapping[str, Any] = field(default_factory=dict)
 
@@ -213,6 +223,12 @@ class RecommenderIndex:
     @property
     def size(self) -> int:
         return len(self.ids)
+
+    @property
+    def has_themes(self) -> bool:
+        """Whether projects differ in theme: at least two call topics, programme parts or programmes in all.
+        Without themes the thematic component is absent (None) and THEMELESS_WEIGHTS score."""
+        return len(self.terms) >= 2
 
     @classmethod
     def build(cls, orgs: Iterable[OrgInfo], projects: Iterable[ProjectInfo],
@@ -562,7 +578,7 @@ def _scores(index: RecommenderIndex, query: Query, *, helix: str | None, urban_r
             exclude: Collection[str], exclude_hubs: bool,
             weights: Weights | None) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     parts, feats = _components_and_features(index, query, helix=helix, year=year)
-    score = combine(feats, weights or DEFAULT_WEIGHTS)
+    score = combine(feats, weights or weights_for(index))
     if favour_rural_civil:
         score = score * favour_multiplier(index)
     allowed = candidate_mask(index, query, helix=helix, urban_rural=urban_rural, country=country, nuts=nuts,
@@ -653,7 +669,9 @@ def _recommend(index: RecommenderIndex, query: Query, *, k: int, helix: str | No
     out = []
     for j in chosen:
         j = int(j)
-        comps = {name: round(float(parts[name][j]), 6) for name in COMPONENTS}
+        comps: dict[str, float | None] = {name: round(float(parts[name][j]), 6) for name in COMPONENTS}
+        if not index.has_themes:
+            comps["thematic"] = None
         boost = float(boosts[j]) if boosts is not None else 1.0
         if favour_rural_civil:
             comps["favour_multiplier"] = boost
@@ -678,18 +696,18 @@ def _names(items: list[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
-def _explain(index: RecommenderIndex, query: Query, j: int, comps: dict[str, float], *, helix: str | None,
+def _explain(index: RecommenderIndex, query: Query, j: int, comps: dict[str, float | None], *, helix: str | None,
              recent: float, year: int, boost: float) -> tuple[list[str], dict[str, Any]]:
     """Plain-words reasons and their data for candidate j: shared partners, shared themes, a missing helix,
     geography, recent activity and a favour boost; at least the candidate's projects."""
     texts: list[str] = []
     data: dict[str, Any] = {}
     _explain_partners(index, query, j, texts, data)
-    if comps["thematic"] > 0:
+    if comps["thematic"]:
         _explain_themes(index, query, j, texts, data)
-    if comps["helix"] > 0 and index.orgs[j].helix in FOUR_HELICES:
+    if (comps["helix"] or 0.0) > 0 and index.orgs[j].helix in FOUR_HELICES:
         _explain_helix(query, index.orgs[j].helix, helix, texts, data)
-    geo = _geography(index, query, j, comps["geography"])
+    geo = _geography(index, query, j, comps["geography"] or 0.0)
     if geo:
         data["geography"] = geo
         texts.append(geo[0].upper() + geo[1:])

@@ -30,6 +30,11 @@ def warm(store: GraphReader) -> None:
 
 def build_recommender_index(store: GraphReader) -> RecommenderIndex:
     """The recommender index built from the store's organisations, projects and participations (no cache)."""
+    return RecommenderIndex.build(*index_inputs(store))
+
+
+def index_inputs(store: GraphReader) -> tuple[list[OrgInfo], list[ProjectInfo], list[tuple[str, str]]]:
+    """What the index is built from, as read from the store: organisations, projects, (project, org) pairs."""
     orgs = [OrgInfo(id=n["id"], name=n["name"] or n["id"], helix=n["helix"], urban_rural=n["urban_rural"],
                     country=n["country"], nuts3=n["nuts3"])
             for n in store.organisations_for_network(NetworkFilter())]
@@ -37,7 +42,7 @@ def build_recommender_index(store: GraphReader) -> RecommenderIndex:
                             programme=programme)
                 for pid, year, topics, part, programme in store.iter_projects()]
     participations = [(pid, oid) for pid, oid, _role, _ec in store.iter_participations()]
-    return RecommenderIndex.build(orgs, projects, participations)
+    return orgs, projects, participations
 
 
 def recommendations(store: GraphReader, org_id: str, *, k: int = 10, helix: str | None = None,

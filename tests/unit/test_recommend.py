@@ -353,3 +353,21 @@ def test_an_organisation_with_few_projects_is_told_on_what_its_suggestions_rest(
 def test_excluded_organisations_are_never_suggested(index: RecommenderIndex) -> None:
     assert "D" in ids(recommend(index, "A", k=20))
     assert "D" not in ids(recommend(index, "A", k=20, exclude=["D"]))
+
+
+def test_a_graph_without_themes_has_no_thematic_component_and_scores_without_it() -> None:
+    from ecosystem.analysis.recommend import THEMELESS_WEIGHTS, weights_for
+
+    bare = [ProjectInfo(p.id, p.start_year, programme="H2020") for p in PROJECTS]  # one theme for all
+    plain = RecommenderIndex.build(ORGS, bare, PARTICIPATIONS)
+    themed = RecommenderIndex.build(ORGS, PROJECTS, PARTICIPATIONS)
+    assert not plain.has_themes and themed.has_themes
+    assert weights_for(plain) is THEMELESS_WEIGHTS and weights_for(themed) is DEFAULT_WEIGHTS
+    assert THEMELESS_WEIGHTS.thematic == 0 and THEMELESS_WEIGHTS.theme_activity == 0
+    for org in ORGS:
+        for rec in recommend(plain, org.id, k=20):
+            assert rec.components["thematic"] is None
+            assert not {"shared_topics", "shared_programme_parts", "shared_programmes"} & set(rec.reason_data)
+    assert any(r.components["thematic"] for r in recommend(themed, "A", k=20))
+    expected = score_candidates(plain, "A", weights=THEMELESS_WEIGHTS)
+    assert np.array_equal(score_candidates(plain, "A"), expected)
