@@ -122,7 +122,7 @@ class EntitySpec:
 class TableMapping:
     path: Path
     source: SourceSpec
-    organisation: EntitySpec
+    organisation: EntitySpec | None  # None: a table of projects only (no [organisation], no [participation])
     project: EntitySpec | None = None
     participation: dict[str, FieldSpec] = field(default_factory=dict)
 
@@ -130,14 +130,22 @@ class TableMapping:
     def file(self) -> str:
         return self.path.name
 
+    @property
+    def id_column(self) -> str:
+        """The column of the table's main id: the organisation's, or the project's in a table of projects."""
+        entity = self.organisation or self.project
+        return (entity.id.column or "") if entity is not None else ""
+
     def column_specs(self) -> list[FieldSpec]:
         """Every field fed by a column, in mapping order (the id columns first)."""
-        out = [self.organisation.id]
-        out += [s for s in self.organisation.fields.values() if s.column]
-        out += [s for s in self.organisation.identifiers.values() if s.column]
-        helix = self.organisation.helix
-        if helix is not None and helix.column:
-            out.append(FieldSpec("organisation.helix.column", TEXT, column=helix.column))
+        out: list[FieldSpec] = []
+        if self.organisation is not None:
+            out += [self.organisation.id]
+            out += [s for s in self.organisation.fields.values() if s.column]
+            out += [s for s in self.organisation.identifiers.values() if s.column]
+            helix = self.organisation.helix
+            if helix is not None and helix.column:
+                out.append(FieldSpec("organisation.helix.column", TEXT, column=helix.column))
         if self.project is not None:
             out.append(self.project.id)
             out += [s for s in self.project.fields.values() if s.column]
@@ -473,13 +481,25 @@ def load_mapping(path: Path) -> TableMapping:
             raise loader.fail(f"unknown key '{key}'{hint}; the mapping has the tables "
                               f"{', '.join(f'[{s}]' for s in SECTIONS)}", key)
     source = loader.source(_section(loader, doc, "source", required=True) or {})
-    organisation = loader.organisation(_section(loader, doc, "organisation", required=True) or {})
+    organisation, project, participation = _entities(loader, doc)
+    return TableMapping(path=path, source=source, organisation=organisation, project=project,
+                        participation=participation)
+
+
+def _entities(loader: _Loader, doc: dict[str, Any]) -> tuple[EntitySpec | None, EntitySpec | None,
+                                                              dict[str, FieldSpec]]:
+    """[organisation], [project] and [participation]. Without [organisation], a table of projects only:
+    [project] fills fields of projects (e.g. their programme parts), and there is no participation."""
+    projects_only = "organisation" not in doc and "project" in doc
+    org_table = _section(loader, doc, "organisation", required=not projects_only)
+    organisation = loader.organisation(org_table) if org_table is not None else None
     project_table = _section(loader, doc, "project", required=False)
     project = loader.project(project_table) if project_table is not None else None
     part_table = _section(loader, doc, "participation", required=False)
     if part_table is not None and project is None:
         raise loader.fail("[participation] needs a [project] table (a participation is an organisation in "
                           "a project)", "participation")
-    participation = loader.participation(part_table) if part_table is not None else {}
-    return TableMapping(path=path, source=source, organisation=organisation, project=project,
-                        participation=participation)
+    if part_table is not None and organisation is None:
+        raise loader.fail("[participation] needs an [organisation] table (a participation is an organisation "
+                          "in a project)", "participation")
+    return organisation, project, loader.participation(part_table) if part_table is not None else {}

@@ -127,7 +127,7 @@ class _TableReader:
 
     def _header_line(self, text: io.TextIOWrapper) -> tuple[str, int]:
         src = self.source
-        id_column = self.mapping.organisation.id.column
+        id_column = self.mapping.id_column
         for number in range(1, src.skip_lines + 1):
             if text.readline() == "":
                 raise BadInputError(f"the file ends at line {number}, inside the {src.skip_lines} line(s) "
@@ -238,7 +238,7 @@ class _TableReader:
             raise self._csv_error(exc, end + 1 + header_no, reader.line_num + header_no, header, delim) from None
         if progress is not None:
             progress(n)
-        if not agg.orgs and all(kind == "blank" for kind, _ in self.warn):
+        if not agg.orgs and not agg.projects and all(kind == "blank" for kind, _ in self.warn):
             raise BadInputError("no data rows after the header", file=file, line=header_no + 1)
         return build_batch(plan, agg, file, self._warnings())
 

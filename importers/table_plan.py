@@ -110,14 +110,14 @@ class TablePlan:
     skip_bad_rows: bool
     source: str
     licence: str
-    organisation: OrganisationPlan
+    organisation: OrganisationPlan | None  # None: a table of projects only
     project: ProjectPlan | None  # narrowed once, when the row reader is built
 
 
 def compile_plan(mapping: TableMapping, header: list[str]) -> TablePlan:
     """The mapping resolved against `header` (which holds every mapped column: `_header` checked it)."""
     src = mapping.source
-    organisation = _organisation_plan(mapping, header)
+    organisation = _organisation_plan(mapping, header) if mapping.organisation is not None else None
     project = _project_plan(mapping, mapping.project, header) if mapping.project is not None else None
     return TablePlan(columns=len(header), text_nulls=src.null_values, skip_bad_rows=src.on_bad_row == "skip",
                      source=src.name, licence=src.licence, organisation=organisation, project=project)
@@ -166,6 +166,7 @@ def _no_key(row: Row) -> None:
 
 def _organisation_plan(mapping: TableMapping, header: list[str]) -> OrganisationPlan:
     spec = mapping.organisation
+    assert spec is not None
     fields = dict(spec.fields)
     fields.update({f"identifier:{k}": v for k, v in spec.identifiers.items()})
     helix_column = _helix_column(spec.helix, mapping.source.name, header) if spec.helix is not None else None

@@ -53,7 +53,8 @@ def build_batch(plan: TablePlan, agg: Aggregate, file: str, warnings: list[str])
     """The batch of one table: its organisations, projects, participations and warnings."""
     origin = _Origin(plan.source, plan.licence, file, Provenance.__pydantic_validator__.validate_python)
     batch = ImportBatch(label=f"table:{plan.source}")
-    batch.organisations = _organisations(plan.organisation, agg, origin)
+    if plan.organisation is not None:
+        batch.organisations = _organisations(plan.organisation, agg, origin)
     if plan.project is not None:
         batch.projects = _projects(plan.project, agg.projects, origin)
         batch.participations = _participations(agg.parts, origin)

@@ -24,6 +24,7 @@ HelixVerdict = tuple[str, list[Evidence], str]
 _NO_HELIX: HelixVerdict = ("none", [], "")
 _NOTED = frozenset({"unknown", "empty"})  # verdicts counted as warnings once the row is good
 _MERGED_LISTS = ("topics", "topic_titles")  # project lists merged over rows, not kept from the first
+_JOINED = ("programme_part",)  # project texts joined over rows with ";" (a project in several programme parts)
 
 
 class CountWarning(Protocol):
@@ -51,7 +52,10 @@ class Context:
 
 def row_taker(plan: TablePlan, agg: Aggregate, ctx: Context) -> Callable[[Row, int], None]:
     """The function that reads one row (and its line number) into `agg`; raises RowError on a bad row."""
-    read_org = _organisation_reader(plan, agg, ctx)
+    if plan.organisation is None:
+        assert plan.project is not None  # the mapping loader allows no other table without [organisation]
+        return _project_taker(plan.project, plan.columns, plan.text_nulls, agg, ctx)
+    read_org = _organisation_reader(plan, plan.organisation, agg, ctx)
     commit_org = _organisation_committer(plan.organisation, agg, ctx)
     if plan.project is None:
         def take_organisation(row: Row, line: int) -> None:
@@ -142,8 +146,8 @@ def _blank_or_bad(row: Row, line: int, ctx: Context, error: RowError) -> None:
 OrgRow = tuple[str, HelixVerdict, object, list[Any] | None, dict[str, Any] | None]
 
 
-def _organisation_reader(plan: TablePlan, agg: Aggregate, ctx: Context) -> Callable[[Row, int], OrgRow | None]:
-    org_plan = plan.organisation
+def _organisation_reader(plan: TablePlan, org_plan: OrganisationPlan, agg: Aggregate,
+                         ctx: Context) -> Callable[[Row, int], OrgRow | None]:
     entity = org_plan.entity
     ncols, text_nulls, orgs = plan.columns, plan.text_nulls, agg.orgs
     index, prefix, suffix, id_column = entity.id.index, entity.id.prefix, entity.id.suffix, entity.id.column
@@ -251,13 +255,48 @@ def _participation_taker(plan: ProjectPlan, text_nulls: frozenset[str], agg: Agg
     return take
 
 
+def _project_taker(plan: ProjectPlan, ncols: int, text_nulls: frozenset[str], agg: Aggregate,
+                   ctx: Context) -> Callable[[Row, int], None]:
+    """Rows of a table of projects only: each row fills fields of its project (no organisation, no
+    participation)."""
+    entity = plan.entity
+    index, prefix, suffix, id_column = entity.id.index, entity.id.prefix, entity.id.suffix, entity.id.column
+    key_of, values_of, projects = entity.key, values_reader(entity), agg.projects
+
+    def take(row: Row, line: int) -> None:
+        if len(row) != ncols:
+            _blank_or_bad(row, line, ctx, RowError(
+                f"the row has {len(row)} fields, the header has {ncols} (a stray delimiter or an unquoted "
+                "delimiter inside a value?)", None, "wrong number of fields"))
+            return
+        pid = row[index].strip()
+        if pid in text_nulls:
+            _blank_or_bad(row, line, ctx, RowError(
+                f"no project id in column '{id_column}' ({ctx.mapping_file}: project.id)", id_column,
+                "no project id"))
+            return
+        pid = prefix + pid + suffix
+        key = key_of(row)
+        proj = projects.get(pid)
+        values = values_of(row) if proj is None or key != proj[0] else None
+        if proj is None:
+            projects[pid] = [key, values, line]
+        elif values is not None:
+            _merge_project(proj[1], values)
+
+    return take
+
+
 def _merge_project(known: dict[str, Any], values: dict[str, Any]) -> None:
-    """A later row of a known project with other cells: new fields filled, topic lists merged."""
+    """A later row of a known project with other cells: new fields filled, topic lists merged, programme parts
+    joined ("SC1;LEIT")."""
     for attr, value in values.items():
         if attr not in known:
             known[attr] = value
         elif attr in _MERGED_LISTS:
             known[attr] = tuple(dict.fromkeys((*known[attr], *value)))
+        elif attr in _JOINED and value not in known[attr].split(";"):
+            known[attr] = f"{known[attr]};{value}"
 
 
 def _merge_participation(part: list[Any], role: str | None, amount: float | None) -> None:

@@ -45,7 +45,7 @@ def partner_reasons(t: Translator, cand: dict[str, Any], org: dict[str, Any]) ->
         count = int(data.get("shared_partner_count", len(named)))
         key = "reason.one_shared_partner" if count == 1 else "reason.shared_partners"
         more = count - len(named)
-        out.append({"text": t(key, count=t.num(count)), "links": named,
+        out.append({"text": t(key, count=t.num(count)), "links": [partner_link(t, p) for p in named],
                     "more": t("reason.and_more", count=t.num(more)) if more > 0 else ""})
     for data_key, msg in TERM_KEYS.items():
         if data.get(data_key):
@@ -67,7 +67,25 @@ def partner_reasons(t: Translator, cand: dict[str, Any], org: dict[str, Any]) ->
         out.append({"text": t("reason.favoured", kinds=join_names(t, kinds)), "links": [], "more": ""})
     if "projects" in data:
         out.append({"text": t("reason.projects", count=t.num(data["projects"])), "links": [], "more": ""})
+    out.extend(basis_sentence(t, data))
     return out
+
+
+def basis_sentence(t: Translator, data: dict[str, Any]) -> list[dict[str, Any]]:
+    """For an organisation with few projects: on what a suggestion rests (none otherwise)."""
+    basis = data.get("basis")
+    if not basis:
+        return []
+    what = join_names(t, [t(f"partners.basis_{k}") for k in basis["rests_on"]]) or t("partners.basis_activity")
+    return [{"text": t("partners.basis", count=t.num(basis["your_projects"]), what=what), "links": [], "more": ""}]
+
+
+def partner_link(t: Translator, partner: dict[str, Any]) -> dict[str, Any]:
+    """A shared partner as a link: its name where known, else its identifier with its helix and place."""
+    if partner.get("name") and partner["name"] != partner["id"]:
+        return partner
+    place = partner.get("place") or t("partners.place_unknown")
+    return {**partner, "name": f"{partner['id']} ({t.helix(partner.get('helix') or 'unknown')}, {place})"}
 
 
 def ei_sentence(t: Translator, ei: dict[str, Any], attribute: str) -> str:

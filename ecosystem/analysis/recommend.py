@@ -57,6 +57,7 @@ CIVIL_BOOST = 1.5
 FAVOUR_POOL = 10
 MAX_NAMED = 5  # shared partners / topics named in one reason
 COMMON_TERM_SHARE = 0.5  # a term held by more than this share of organisations is not named as a reason
+FEW_PROJECTS = 3  # an organisation with fewer projects is told on what its suggestions rest
 HUB_SHARE = 0.01  # exclude_hubs: the top 1% of organisations by number of partners are no candidates
 
 TERM_KINDS = {"topic": "shared_topics", "part": "shared_programme_parts", "programme": "shared_programmes"}
@@ -114,6 +115,20 @@ class Weights:
 FEATURES = ("adamic_adar", "resource_allocation", "recent_two_hop", "walk_three", "thematic", "theme_activity",
             "helix", "geography", "degree", "activity_last_year", "activity_year_before")
 DEFAULT_WEIGHTS = Weights()
+THEMELESS_WEIGHTS = Weights(bias=-12.626, adamic_adar=1.757, resource_allocation=0.782, recent_two_hop=0.858,
+                            walk_three=0.911, thematic=0.0, theme_activity=0.0, helix=0.2, geography=1.602,
+                            degree=0.655, activity_last_year=0.589, activity_year_before=-0.341)
+"""The coefficients for a graph without themes (`RecommenderIndex.has_themes` false: every project has the same
+single theme, as the full H2020 table imported alone gives, "H2020"): the thematic features carry nothing there,
+so they are held at 0 and the others fitted without them. Provenance: `python bench/recommend_eval.py --refit`
+on the README's import of h2020_participations_full.csv.gz (no programme parts), validation split (train <= 2015,
+targets 2016-2017), seed 20240601, 2,927 organisations, same conditional logit and L2 as DEFAULT_WEIGHTS, helix
+held at 0.2."""
+
+
+def weights_for(index: RecommenderIndex) -> Weights:
+    """The frozen coefficients that fit the index: with themes, or fitted without them."""
+    return DEFAULT_WEIGHTS if index.has_themes else THEMELESS_WEIGHTS
 COMPONENTS = ("proximity", "thematic", "helix", "geography", "activity")
 
 
@@ -128,7 +143,7 @@ class Recommendation:
     country: str | None
     nuts3: str | None
     score: float
-    components: Mapping[str, float]
+    components: Mapping[str, float | None]  # thematic: None in a graph without themes
     reasons: tuple[str, ...]
     reason_data: Mapping[str, Any] = field(default_factory=dict)
 
@@ -212,6 +227,12 @@ class RecommenderIndex:
     @property
     def size(self) -> int:
         return len(self.ids)
+
+    @property
+    def has_themes(self) -> bool:
+        """Whether projects differ in theme: at least two call topics, programme parts or programmes in all.
+        Without themes the thematic component is absent (None) and THEMELESS_WEIGHTS score."""
+        return len(self.terms) >= 2
 
     @classmethod
     def build(cls, orgs: Iterable[OrgInfo], projects: Iterable[ProjectInfo],
@@ -561,7 +582,7 @@ def _scores(index: RecommenderIndex, query: Query, *, helix: str | None, urban_r
             exclude: Collection[str], exclude_hubs: bool,
             weights: Weights | None) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     parts, feats = _components_and_features(index, query, helix=helix, year=year)
-    score = combine(feats, weights or DEFAULT_WEIGHTS)
+    score = combine(feats, weights or weights_for(index))
     if favour_rural_civil:
         score = score * favour_multiplier(index)
     allowed = candidate_mask(index, query, helix=helix, urban_rural=urban_rural, country=country, nuts=nuts,
@@ -652,7 +673,9 @@ def _recommend(index: RecommenderIndex, query: Query, *, k: int, helix: str | No
     out = []
     for j in chosen:
         j = int(j)
-        comps = {name: round(float(parts[name][j]), 6) for name in COMPONENTS}
+        comps: dict[str, float | None] = {name: round(float(parts[name][j]), 6) for name in COMPONENTS}
+        if not index.has_themes:
+            comps["thematic"] = None
         boost = float(boosts[j]) if boosts is not None else 1.0
         if favour_rural_civil:
             comps["favour_multiplier"] = boost
@@ -665,22 +688,30 @@ def _recommend(index: RecommenderIndex, query: Query, *, k: int, helix: str | No
     return out
 
 
+def label(org: OrgInfo) -> str:
+    """How a sentence names an organisation: its name where known, else its identifier with helix and place."""
+    if org.name and org.name != org.id:
+        return org.name
+    helix = org.helix.replace("_", " ") if org.helix in FOUR_HELICES else "helix unknown"
+    return f"{org.id} ({helix}, {org.nuts3 or org.country or 'place unknown'})"
+
+
 def _names(items: list[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
-def _explain(index: RecommenderIndex, query: Query, j: int, comps: dict[str, float], *, helix: str | None,
+def _explain(index: RecommenderIndex, query: Query, j: int, comps: dict[str, float | None], *, helix: str | None,
              recent: float, year: int, boost: float) -> tuple[list[str], dict[str, Any]]:
     """Plain-words reasons and their data for candidate j: shared partners, shared themes, a missing helix,
     geography, recent activity and a favour boost; at least the candidate's projects."""
     texts: list[str] = []
     data: dict[str, Any] = {}
     _explain_partners(index, query, j, texts, data)
-    if comps["thematic"] > 0:
+    if comps["thematic"]:
         _explain_themes(index, query, j, texts, data)
-    if comps["helix"] > 0 and index.orgs[j].helix in FOUR_HELICES:
+    if (comps["helix"] or 0.0) > 0 and index.orgs[j].helix in FOUR_HELICES:
         _explain_helix(query, index.orgs[j].helix, helix, texts, data)
-    geo = _geography(index, query, j, comps["geography"])
+    geo = _geography(index, query, j, comps["geography"] or 0.0)
     if geo:
         data["geography"] = geo
         texts.append(geo[0].upper() + geo[1:])
@@ -697,7 +728,27 @@ def _explain(index: RecommenderIndex, query: Query, j: int, comps: dict[str, flo
     if not texts:  # every recommendation carries a reason, even a weak one
         texts.append(f"{int(index.projects[j])} projects in the graph")
         data["projects"] = int(index.projects[j])
+    own = int(index.projects[query.pos]) if query.pos is not None else 0
+    if own < FEW_PROJECTS:
+        _explain_basis(own, data, texts)
     return texts, data
+
+
+BASIS_WORDS = {"shared_partners": "partners you share", "themes": "shared themes", "helix": "the helix it brings",
+               "geography": "place", "activity": "its own activity"}
+
+
+def _explain_basis(own: int, data: dict[str, Any], texts: list[str]) -> None:
+    """For an organisation with few projects: on what this suggestion rests (it knows little about you)."""
+    rests_on = [key for key, present in (
+        ("shared_partners", "shared_partners" in data),
+        ("themes", any(k in data for k in TERM_KINDS.values())),
+        ("helix", "fills_helix" in data), ("geography", "geography" in data),
+        ("activity", "recent_activity" in data or "projects" in data)) if present]
+    data["basis"] = {"your_projects": own, "rests_on": rests_on}
+    what = _names([BASIS_WORDS[k] for k in rests_on]) if rests_on else "the candidate's projects"
+    texts.append(f"Rests on little: you have {own} project{'s' if own != 1 else ''} in the graph, so this suggestion "
+                 f"rests on {what}")
 
 
 def _explain_partners(index: RecommenderIndex, query: Query, j: int, texts: list[str], data: dict[str, Any]) -> None:
@@ -706,14 +757,16 @@ def _explain_partners(index: RecommenderIndex, query: Query, j: int, texts: list
     if not len(shared):
         return
     order = sorted(shared.tolist(), key=lambda w: (index.degree[w], index.ids[w]))
-    named = [{"id": index.ids[w], "name": index.orgs[w].name} for w in order[:MAX_NAMED]]
+    named = [{"id": index.ids[w], "name": index.orgs[w].name, "label": label(index.orgs[w]),
+              "helix": index.orgs[w].helix, "place": index.orgs[w].nuts3 or index.orgs[w].country}
+             for w in order[:MAX_NAMED]]
     data["shared_partners"] = named
     data["shared_partner_count"] = len(shared)
     more = f" (and {len(shared) - len(named)} more)" if len(shared) > len(named) else ""
     if len(shared) == 1:
-        texts.append(f"Works with your partner {named[0]['name']}")
+        texts.append(f"Works with your partner {named[0]['label']}")
     else:
-        texts.append(f"Works with {len(shared)} of your partners: {_names([p['name'] for p in named])}{more}")
+        texts.append(f"Works with {len(shared)} of your partners: {_names([p['label'] for p in named])}{more}")
 
 
 def _explain_themes(index: RecommenderIndex, query: Query, j: int, texts: list[str], data: dict[str, Any]) -> None:

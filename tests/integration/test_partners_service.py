@@ -73,3 +73,16 @@ def test_a_request_during_the_build_waits_for_it_instead_of_building_again(store
         t.join(timeout=120)
     assert len(builds) == 1
     assert len(answers) == 3 and all(a == answers[0] for a in answers)
+
+
+def test_the_organisations_own_relations_are_never_suggested(store: SQLiteStore) -> None:
+    from ecosystem.domain.batch import ImportBatch
+    from ecosystem.domain.models import OrganisationRelation, Provenance
+
+    first = partners.recommendations(store, UCPH, k=3)["items"][0]["id"]
+    source = Provenance(source="test-relations", record=UCPH, licence="CC0")
+    store.apply(ImportBatch(label="relations", relations=[
+        OrganisationRelation(source_id=UCPH, target_id=first, kind="child", source=source)]))
+    body = partners.recommendations(store, UCPH, k=20)
+    assert first in body["excluded_relations"]
+    assert first not in {i["id"] for i in body["items"]} and len(body["items"]) == 20

@@ -327,3 +327,47 @@ def test_leaving_out_hubs_cuts_the_candidates_before_the_k_best_are_taken(index:
     # k = 2 still gives two non-hubs, even though a hub would rank among the first two
     assert ids(recommend(index, "D", k=2, exclude_hubs=True)) == without[:2]
     assert not np.isfinite(score_candidates(index, "D", exclude_hubs=True)[index.pos["E"]])
+
+
+def test_reasons_name_organisations_without_a_name_by_id_helix_and_place() -> None:
+    orgs = [OrgInfo("111", "111", "academia", "urban", "DE", "DE111"), OrgInfo("222", "222", "civil_society"),
+            OrgInfo("333", "Known Name GmbH", "industry", "rural", "FR", "FRB01")]
+    projects = [ProjectInfo("p1", 2018), ProjectInfo("p2", 2019)]
+    index = RecommenderIndex.build(orgs, projects, [("p1", "111"), ("p1", "222"), ("p2", "222"), ("p2", "333")])
+    rec = recommend(index, "111")[0]
+    assert rec.id == "333"
+    assert "Works with your partner 222 (civil society, place unknown)" in rec.reasons
+    assert rec.reason_data["shared_partners"][0]["id"] == "222"  # the data keeps the id
+    back = recommend(index, "333")[0]
+    assert "Works with your partner 222 (civil society, place unknown)" in back.reasons
+    assert not recommend(index, "222")  # both others are its partners already
+
+
+def test_an_organisation_with_few_projects_is_told_on_what_its_suggestions_rest(index: RecommenderIndex) -> None:
+    for rec in recommend(index, "H", k=5):  # one project, no partner
+        assert rec.reason_data["basis"]["your_projects"] == 1
+        assert rec.reasons[-1].startswith("Rests on little: you have 1 project in the graph")
+    assert all("basis" not in r.reason_data for r in recommend(index, "E", k=5))  # three projects: enough
+
+
+def test_excluded_organisations_are_never_suggested(index: RecommenderIndex) -> None:
+    assert "D" in ids(recommend(index, "A", k=20))
+    assert "D" not in ids(recommend(index, "A", k=20, exclude=["D"]))
+
+
+def test_a_graph_without_themes_has_no_thematic_component_and_scores_without_it() -> None:
+    from ecosystem.analysis.recommend import THEMELESS_WEIGHTS, weights_for
+
+    bare = [ProjectInfo(p.id, p.start_year, programme="H2020") for p in PROJECTS]  # one theme for all
+    plain = RecommenderIndex.build(ORGS, bare, PARTICIPATIONS)
+    themed = RecommenderIndex.build(ORGS, PROJECTS, PARTICIPATIONS)
+    assert not plain.has_themes and themed.has_themes
+    assert weights_for(plain) is THEMELESS_WEIGHTS and weights_for(themed) is DEFAULT_WEIGHTS
+    assert THEMELESS_WEIGHTS.thematic == 0 and THEMELESS_WEIGHTS.theme_activity == 0
+    for org in ORGS:
+        for rec in recommend(plain, org.id, k=20):
+            assert rec.components["thematic"] is None
+            assert not {"shared_topics", "shared_programme_parts", "shared_programmes"} & set(rec.reason_data)
+    assert any(r.components["thematic"] for r in recommend(themed, "A", k=20))
+    expected = score_candidates(plain, "A", weights=THEMELESS_WEIGHTS)
+    assert np.array_equal(score_candidates(plain, "A"), expected)
