@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from api import limits
 from api.pages import install_docs
 from api.pages import router as pages_router
 from api.routers import maps, meta, networks, organisations, query, region_maps, regions
@@ -58,6 +59,7 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
     app.state.settings = settings
     app.state.store = store or open_store(settings.store, settings)
     app.add_exception_handler(HelixmapError, helixmap_error)
+    limits.install(app)  # heavy routes: a few at once, then 503 + Retry-After; bounded worker threads
     for module in (meta, organisations, networks, regions, query, maps, region_maps):
         app.include_router(module.router)
     install_docs(app)

@@ -8,6 +8,7 @@ from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 
 from api.deps import SettingsDep, StoreDep
+from api.limits import HeavyDep
 from api.routers.params import (
     HelixListParam,
     MinWeightParam,
@@ -28,7 +29,7 @@ class Layout(str, Enum):
 
 
 @router.get("/network", response_class=HTMLResponse)
-def map_page(store: StoreDep, settings: SettingsDep,
+def map_page(store: StoreDep, settings: SettingsDep, _: HeavyDep,
              nuts: NutsParam = None,
              helix: HelixListParam = None,
              urban_rural: UrbanRuralListParam = None,

@@ -26,6 +26,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
@@ -1188,6 +1189,12 @@ class Neo4jStore:
                          "AND r.nuts_id STARTS WITH $prefix RETURN r.nuts_id AS id, r.shape AS g ORDER BY id",
                          read=True, level=level, prefix=nuts_prefix(nuts) if nuts else "")
         return [RegionShape(nuts_id=r["id"], level=level, geometry=json.loads(r["g"])) for r in rows]
+
+    def snapshot(self) -> AbstractContextManager[None]:
+        """This thread's reads inside run in one read transaction (`BoltRunner.snapshot`; Neo4j's isolation is
+        read-committed). Nests."""
+        snapshot = getattr(self._runner, "snapshot", None)
+        return snapshot() if snapshot is not None else nullcontext()
 
 
 def _serialise(value: Any) -> Any:
