@@ -75,3 +75,18 @@ def test_the_services_and_the_stats_route_read_in_one_snapshot(tmp_path: Path) -
         store.organisation_projects = spy  # type: ignore[method-assign]
         organisations.organisation_profile(store, "d0")
     assert seen == [True]
+
+
+@pytest.mark.neo4j
+def test_on_neo4j_the_reads_of_a_snapshot_share_one_read_transaction(neo4j_store) -> None:  # type: ignore[no-untyped-def]
+    neo4j_store.apply(batch("n", 3))
+    runner = neo4j_store._runner
+    with neo4j_store.snapshot():
+        tx = runner._snapshot.tx
+        assert tx is not None
+        first = neo4j_store.stats()
+        with neo4j_store.snapshot():  # nests: the same transaction
+            assert runner._snapshot.tx is tx
+            assert neo4j_store.organisation("n0")["name"] == "Org n 0"
+        assert neo4j_store.stats() == first and first["organisations"] == 3
+    assert getattr(runner._snapshot, "tx", None) is None

@@ -91,3 +91,24 @@ def test_every_heavy_route_takes_a_slot_and_the_light_ones_do_not(tmp_path) -> N
     assert HEAVY - slotted == set()
     assert not slotted & {"/api/v1/stats", "/api/v1/health", "/api/v1/organisations", "/api/v1/organisations/{org_id}",
                           "/", "/search", "/api/v1/query"}
+
+
+def test_the_application_bounds_its_worker_threads_on_start(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from anyio import to_thread
+
+    from api.app import create_app
+    from api.limits import WORKER_THREADS
+    from ecosystem.config import Settings
+    from ecosystem.store.sqlite import SQLiteStore
+
+    store = SQLiteStore(tmp_path / "threads.db")
+    app = create_app(Settings(store=store.uri), store=store)
+
+    async def start() -> int:
+        async with app.router.lifespan_context(app):
+            return int(to_thread.current_default_thread_limiter().total_tokens)
+
+    try:
+        assert run(start()) == WORKER_THREADS != 40
+    finally:
+        store.close()
