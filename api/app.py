@@ -14,6 +14,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from api import limits
 from api.errors import STATUS, BodyLimit, error_openapi, helixmap_error, install_error_handlers, status_of
 from api.pages import install_docs
 from api.pages import router as pages_router
@@ -54,6 +55,7 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
     app.state.store = store or open_store(settings.store, settings)
     install_error_handlers(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
+    limits.install(app)  # heavy routes: a few at once, then 503 + Retry-After; bounded worker threads
     for module in (meta, organisations, networks, regions, query, maps, region_maps):
         app.include_router(module.router)
     install_docs(app)

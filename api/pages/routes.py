@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 
 from api.deps import StoreDep
+from api.limits import HeavyDep
 from api.pages.filters import KNOWN_HELICES, check_filters, page_number
 from api.pages.i18n import Translator
 from api.pages.render import not_found, render, translator, url_with
@@ -93,7 +94,7 @@ def _page_url(request: Request, number: int) -> str:
 
 
 @router.get("/organisations/{org_id}", response_class=HTMLResponse)
-def organisation(request: Request, store: StoreDep, org_id: Annotated[str, Path(max_length=100)],
+def organisation(request: Request, store: StoreDep, _: HeavyDep, org_id: Annotated[str, Path(max_length=100)],
                  helix: str | None = None, urban_rural: str | None = None, nuts: str | None = None,
                  exclude_hubs: str | None = None, favour_rural_civil: str | None = None) -> Response:
     """The profile and the partner finder."""
@@ -171,7 +172,7 @@ def region_lookup(request: Request, nuts: str | None = None) -> HTMLResponse | R
 
 
 @router.get("/regions/{nuts}", response_class=HTMLResponse)
-def region(request: Request, store: StoreDep, nuts: Annotated[str, Path(max_length=20)]) -> Response:
+def region(request: Request, store: StoreDep, _: HeavyDep, nuts: Annotated[str, Path(max_length=20)]) -> Response:
     """A region of any NUTS level, or a country: who is there and how they link."""
     t = translator(request)
     if not is_nuts_code(nuts.upper()):
@@ -219,7 +220,7 @@ def _quietly(warm: Callable[[Any], None], store: Any) -> None:
 
 
 @router.get("/clusters", response_class=HTMLResponse)
-def clusters(request: Request, store: StoreDep) -> Response:
+def clusters(request: Request, store: StoreDep, _: HeavyDep) -> Response:
     """Communities of the whole collaboration network."""
     t, report = translator(request), cluster_summary(store)
     table = csv_table(request, t, {"clusters": lambda: (
@@ -233,7 +234,8 @@ def clusters(request: Request, store: StoreDep) -> Response:
 
 
 @router.get("/clusters/{cluster_id}", response_class=HTMLResponse)
-def cluster(request: Request, store: StoreDep, cluster_id: Annotated[str, Path(max_length=20)]) -> Response:
+def cluster(request: Request, store: StoreDep, _: HeavyDep,
+            cluster_id: Annotated[str, Path(max_length=20)]) -> Response:
     """One community: size, mixes, missing helices, top members and its links to other clusters."""
     report = cluster_summary(store)
     found = next((c for c in report["clusters"] if str(c["cluster"]) == cluster_id), None)

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from api.deps import SettingsDep, StoreDep
+from api.limits import HeavyDep
 from api.pages.i18n import LANGUAGES, catalogue
 from api.pages.render import language
 from api.routers.params import HelixName, UrbanRuralName
@@ -116,7 +117,7 @@ def _area_codes(store: GraphReader, code: str) -> list[str]:
 
 
 @router.get("/network", response_class=HTMLResponse)
-def map_page(request: Request, store: StoreDep, settings: SettingsDep,
+def map_page(request: Request, store: StoreDep, settings: SettingsDep, _: HeavyDep,
              nuts: Annotated[str | None, Query(max_length=5, description="NUTS code of any level, or a country "
                                                                           "code; empty: everything")] = None,
              helix: FormList = None,

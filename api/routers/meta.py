@@ -8,6 +8,7 @@ from fastapi import APIRouter
 
 from api.deps import StoreDep
 from ecosystem import __version__
+from ecosystem.services.snapshot import stats as snapshot_stats
 
 router = APIRouter()
 
@@ -28,5 +29,5 @@ def public_store_name(uri: str) -> str:
 
 @router.get("/api/v1/stats", tags=["meta"])
 def stats(store: StoreDep) -> dict[str, Any]:
-    """The same counts as `helixmap stats --json`."""
-    return store.stats()
+    """The same counts as `helixmap stats --json`, read in one snapshot of the store."""
+    return snapshot_stats(store)

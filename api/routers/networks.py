@@ -11,6 +11,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from api.deps import SettingsDep, StoreDep
+from api.limits import HeavyDep
 from api.routers.params import (
     HelixListParam,
     MinWeightParam,
@@ -35,7 +36,7 @@ class ExportFormat(str, Enum):
 
 
 @router.get("/network")
-def network(store: StoreDep, settings: SettingsDep,
+def network(store: StoreDep, settings: SettingsDep, _: HeavyDep,
             nuts: NutsParam = None,
             helix: HelixListParam = None,
             urban_rural: UrbanRuralListParam = None,
@@ -50,7 +51,7 @@ def network(store: StoreDep, settings: SettingsDep,
 
 
 @router.get("/clusters")
-def clusters(store: StoreDep,
+def clusters(store: StoreDep, _: HeavyDep,
              nuts: NutsParam = None,
              helix: HelixListParam = None,
              urban_rural: UrbanRuralListParam = None,
@@ -63,7 +64,7 @@ def clusters(store: StoreDep,
 
 
 @router.get("/export", response_class=Response)
-def export(store: StoreDep,
+def export(store: StoreDep, _: HeavyDep,
            format: Annotated[ExportFormat, Query(description="graphml, gexf, csv (zip), json, vosviewer")],
            nuts: NutsParam = None,
            helix: HelixListParam = None,

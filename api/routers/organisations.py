@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query
 
 from api.deps import StoreDep
+from api.limits import HeavyDep
 from api.routers.params import CountryParam, HelixName, NutsParam, UrbanRuralName
 from ecosystem.domain.nuts import nuts_prefix
 from ecosystem.services.insights import organisation_metrics
@@ -43,7 +44,7 @@ def profile(store: StoreDep, org_id: OrgId,
 
 
 @router.get("/{org_id}/recommendations")
-def recommendations(store: StoreDep, org_id: OrgId,
+def recommendations(store: StoreDep, _: HeavyDep, org_id: OrgId,
                     k: Annotated[int, Query(ge=1, le=100)] = 10,
                     helix: HelixName | None = None,
                     urban_rural: UrbanRuralName | None = None,
@@ -64,7 +65,7 @@ def recommendations(store: StoreDep, org_id: OrgId,
 
 
 @router.get("/{org_id}/metrics")
-def metrics(store: StoreDep, org_id: OrgId) -> dict[str, Any]:
+def metrics(store: StoreDep, _: HeavyDep, org_id: OrgId) -> dict[str, Any]:
     """Degree and weighted degree, partners by helix and urban-rural type, shares of links crossing them,
     betweenness and Gould-Fernandez brokerage roles, and the organisation's cluster."""
     return organisation_metrics(store, store.canonical_id(org_id))

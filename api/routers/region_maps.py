@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, Response
 
 from api.deps import StoreDep
+from api.limits import HeavyDep
 from ecosystem.domain.errors import BadInputError
 from ecosystem.domain.filters import NetworkFilter, network_filter
 from ecosystem.domain.nuts import is_nuts_code
@@ -39,7 +40,8 @@ def _filter(nuts: str | None, helix: list[Helix] | None, year_from: int | None,
 
 
 @router.get("/api/v1/region-links", tags=["regions"])
-def region_links_json(store: StoreDep, nuts: NutsQuery = None, level: LevelQuery = 3, helix: HelixQuery = None,
+def region_links_json(store: StoreDep, _: HeavyDep,
+                      nuts: NutsQuery = None, level: LevelQuery = 3, helix: HelixQuery = None,
                       year_from: YearQuery = None, year_to: YearQuery = None) -> dict[str, Any]:
     """Collaboration aggregated to NUTS regions: every region of the area (code, name, level, urban-rural type,
     label point, organisations by helix) and every link touching it (two codes, organisation pairs, shared
@@ -49,7 +51,8 @@ def region_links_json(store: StoreDep, nuts: NutsQuery = None, level: LevelQuery
 
 
 @router.get("/api/v1/region-links.csv", tags=["regions"], response_class=Response)
-def region_links_csv(store: StoreDep, nuts: NutsQuery = None, level: LevelQuery = 3, helix: HelixQuery = None,
+def region_links_csv(store: StoreDep, _: HeavyDep,
+                     nuts: NutsQuery = None, level: LevelQuery = 3, helix: HelixQuery = None,
                      year_from: YearQuery = None, year_to: YearQuery = None,
                      table: Literal["links", "regions"] = "links") -> Response:
     """The same regions or links as CSV (one row each)."""
@@ -75,7 +78,7 @@ def region_links_csv(store: StoreDep, nuts: NutsQuery = None, level: LevelQuery 
 
 
 @router.get("/maps/regions", tags=["maps"], response_class=HTMLResponse)
-def region_map_page(store: StoreDep, nuts: NutsQuery = None, level: LevelQuery = 3,
+def region_map_page(store: StoreDep, _: HeavyDep, nuts: NutsQuery = None, level: LevelQuery = 3,
                     helix: Annotated[list[str] | None, Query(description="Only organisations of these helices")] = None,
                     year_from: Annotated[str | None, Query(max_length=4, description="A year (empty: any)")] = None,
                     year_to: Annotated[str | None, Query(max_length=4, description="A year (empty: any)")] = None,

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query
 
 from api.deps import StoreDep
+from api.limits import HeavyDep
 from api.routers.params import CountryParam, DegurbaName, NutsParam
 from ecosystem.services.regions import checked_nuts, checked_region, region_profile
 from ecosystem.services.regions import municipalities as participating_municipalities
@@ -15,7 +16,7 @@ router = APIRouter(prefix="/api/v1", tags=["regions"])
 
 
 @router.get("/regions/{nuts}")
-def region(store: StoreDep, nuts: Annotated[str, Path(max_length=5)]) -> dict[str, Any]:
+def region(store: StoreDep, _: HeavyDep, nuts: Annotated[str, Path(max_length=5)]) -> dict[str, Any]:
     """A region's ecosystem: helix counts, urban-rural mix, links inside and outside, link matrices."""
     return region_profile(store, checked_region(store, nuts))
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from ecosystem.domain.errors import NotFoundError
+from ecosystem.services.snapshot import in_snapshot
 from ecosystem.store.base import GraphReader
 
 LOCATION_FIELDS = ("city", "postcode", "street", "lat", "lon", "nuts_code")
 
 
+@in_snapshot
 def organisation_profile(store: GraphReader, org_id: str, *, partners_limit: int = 100) -> dict[str, Any]:
     """An organisation's profile; a source record merged into an organisation answers as that organisation."""
     org = store.organisation(org_id)

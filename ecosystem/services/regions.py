@@ -13,6 +13,7 @@ from ecosystem.domain.models import HELICES, URBAN_RURAL
 from ecosystem.domain.nuts import in_region, is_nuts_code, nuts_prefix
 from ecosystem.services.cache import DataVersionCache, cache
 from ecosystem.services.networks import collaboration_graph
+from ecosystem.services.snapshot import in_snapshot, kept_per_data_version
 from ecosystem.store.base import GraphReader
 
 
@@ -71,6 +72,8 @@ def _count_links(graph: nx.Graph, inside: set[str]) -> _Links:
     return links
 
 
+@kept_per_data_version("region_profile")
+@in_snapshot
 def region_profile(store: GraphReader, nuts: str) -> dict[str, Any]:
     """Helix counts, organisations by urban-rural type, links inside and outside, the urban-rural link matrix."""
     code, region = known_region(store, nuts)

@@ -8,6 +8,7 @@ Callers type their store with these and never probe a store for a method.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Protocol, Self, runtime_checkable
@@ -94,6 +95,10 @@ class GraphReader(Protocol):
 
     def data_updated(self) -> str | None:
         """When the data last changed (ISO 8601, UTC), or None when the store has not recorded it."""
+
+    def snapshot(self) -> AbstractContextManager[None]:
+        """A context in which this thread's reads see one state of the store (one read transaction), so an
+        answer made of several queries never mixes counts from before and after a write. Nests."""
 
 
 @runtime_checkable

@@ -26,6 +26,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
@@ -1212,6 +1213,13 @@ class Neo4jStore:
         """When the data last changed (ISO 8601, UTC), or None when the store has not recorded it."""
         rows = self._run("MATCH (m:HelixmapMeta {key: 'meta'}) RETURN m.data_updated AS t", read=True)
         return str(rows[0]["t"]) if rows and rows[0]["t"] else None
+
+    def snapshot(self) -> AbstractContextManager[None]:
+        """This thread's reads inside run in one read transaction (`BoltRunner.snapshot`; Neo4j's isolation is
+        read-committed). Nests."""
+        snapshot = getattr(self._runner, "snapshot", None)
+        return snapshot() if snapshot is not None else nullcontext()
+
 
 def _serialise(value: Any) -> Any:
     """Nodes and relationships as JSON with their properties; paths as lists; the rest as is."""

@@ -147,9 +147,15 @@ class BoltRunner:
         self._driver = driver
         self.uri = uri
         self.database = database
+        self._snapshot = threading.local()  # this thread's open read transaction, inside `snapshot()`
 
     def _execute(self, cypher: str, parameters: Parameters | None, *, read: bool) -> list[Row]:
         from neo4j import RoutingControl
+
+        tx = getattr(self._snapshot, "tx", None)
+        if tx is not None and read:
+            with translated(self.uri):
+                return [dict(r) for r in tx.run(cypher, dict(parameters or {}))]
 
         with translated(self.uri):
             records, _, _ = self._driver.execute_query(
@@ -221,6 +227,23 @@ class BoltRunner:
 
     def close(self) -> None:
         self._driver.close()
+
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """This thread's reads (`read`) inside run in one read transaction. Neo4j isolates transactions at
+        read-committed level: the answer is read in one transaction, not from a frozen copy. Nests."""
+        if getattr(self._snapshot, "tx", None) is not None:
+            yield
+            return
+        with translated(self.uri), self._driver.session(database=self.database,
+                                                        default_access_mode="READ") as session:
+            tx = session.begin_transaction()
+            self._snapshot.tx = tx
+            try:
+                yield
+            finally:
+                self._snapshot.tx = None
+                tx.close()
 
 
 @dataclass

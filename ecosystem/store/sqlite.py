@@ -56,6 +56,11 @@ def _chunks(items: list[Any], size: int = 900) -> Iterator[list[Any]]:
         yield items[i:i + size]
 
 
+READER_CACHE_KIB = 16_000
+"""Page cache of each connection of another thread than the opener's (a server's worker threads): bounded, so the
+server's memory is too (the opener's connection, which imports write through, keeps 200 MB)."""
+
+
 class SQLiteStore:
     """`GraphStore` on SQLite: zero set-up, one file (`sqlite:///helixmap.db`)."""
 
@@ -63,6 +68,7 @@ class SQLiteStore:
         self.path = str(path)
         self.uri = uri or f"sqlite:///{self.path}"
         self._local = threading.local()
+        self._owner = threading.get_ident()  # the thread that opened the store (imports) gets the big page cache
         try:
             conn = self._conn()
             columns = [r[1] for r in conn.execute("PRAGMA table_info(participations)")]
@@ -88,7 +94,7 @@ class SQLiteStore:
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA foreign_keys=OFF")
             conn.execute("PRAGMA temp_store=MEMORY")
-            conn.execute("PRAGMA cache_size=-200000")
+            conn.execute(f"PRAGMA cache_size=-{200000 if threading.get_ident() == self._owner else READER_CACHE_KIB}")
             self._local.conn = conn
         return conn
 
@@ -770,6 +776,21 @@ class SQLiteStore:
         """When the data last changed (ISO 8601, UTC), or None when the store has not recorded it."""
         row = self._conn().execute("SELECT value FROM meta WHERE key = 'data_updated'").fetchone()
         return str(row[0]) if row else None
+
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """This thread's reads inside see one state of the store: one read transaction (WAL keeps it stable
+        while an import commits). Nests: an inner snapshot joins the outer one."""
+        conn = self._conn()
+        if conn.in_transaction:
+            yield
+            return
+        conn.execute("BEGIN")
+        try:
+            yield
+        finally:
+            if conn.in_transaction:
+                conn.execute("COMMIT")
 
 
 def _stamp_data_change(conn: sqlite3.Connection) -> None:
