@@ -31,6 +31,7 @@ from ecosystem.domain.filters import NetworkFilter
 from ecosystem.domain.nuts import in_region, is_nuts_code, nuts_prefix
 from ecosystem.services.insights import cluster_report
 from ecosystem.services.networks import collaboration_graph
+from ecosystem.services.organisations import profile_tags
 from ecosystem.services.partners import recommendations, recommender_index
 from ecosystem.services.regions import municipal_participation, region_profile
 
@@ -58,11 +59,10 @@ def search(request: Request, store: StoreDep, q: str | None = None, helix: str |
     t = translator(request)
     checked = check_filters(store, {"helix": helix, "country": country, "nuts": nuts, "urban_rural": urban_rural})
     number = page_number(page, checked)
-    if tag:
-        checked.problems.append(("filter.tag_unsupported", {"value": tag}))
+    tag = (tag or "").strip()[:200] or None
     text = (q or "").strip()[:200] or None
     total, items = store.search_organisations(text, limit=PAGE_SIZE, offset=(number - 1) * PAGE_SIZE,
-                                              **checked.values)
+                                              tag=tag, **checked.values)
     for item in items:
         item["projects"] = len(store.organisation_projects(item["id"]))
     table = csv_table(request, t, {"results": lambda: ([*ORG_HEADERS, "col.projects"], org_rows(items, "projects"))})
@@ -105,6 +105,7 @@ def organisation(request: Request, store: StoreDep, org_id: Annotated[str, Path(
         return table
     helix_info = org["helix"]
     return render(request, "organisation.html", title=org["name"], org=org, loc=loc, region=region,
+                  tags=profile_tags(org),
                   evidence=[evidence_sentence(t, e) for e in helix_info.get("evidence", [])],
                   projects=projects, partners=partners,
                   relations=store.relations(org["id"]), suggestions=suggestions,

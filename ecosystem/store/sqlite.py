@@ -551,9 +551,17 @@ class SQLiteStore:
     def search_organisations(self, q: str | None = None, *, helix: str | None = None,
                              country: str | None = None, nuts: str | None = None,
                              urban_rural: str | None = None, limit: int = 20,
-                             offset: int = 0) -> tuple[int, list[dict[str, Any]]]:
+                             offset: int = 0, tag: str | None = None,
+                             programme: str | None = None) -> tuple[int, list[dict[str, Any]]]:
         conn = self._conn()
         where, args = self._org_filter_sql(helix=helix, country=country, nuts=nuts, urban_rural=urban_rural)
+        if tag:  # a register's category: the tags kept in the organisation's document
+            where.append("EXISTS (SELECT 1 FROM json_each(o.doc, '$.tags') t WHERE t.value = ?)")
+            args.append(tag)
+        if programme:  # a project of that framework programme
+            where.append("EXISTS (SELECT 1 FROM participations p JOIN projects j ON j.id = p.project_id "
+                         "WHERE p.organisation_id = o.id AND json_extract(j.doc, '$.programme') = ?)")
+            args.append(programme)
         match = fts_query(q) if q else None
         if q and match is None:
             return 0, []
