@@ -1087,13 +1087,17 @@ class Neo4jStore:
         rows = self._run(
             f"MATCH (o:Organisation){clause} OPTIONAL MATCH (o)-[:LOCATED_IN]->(r:Region) "
             "RETURN o.id AS id, o.name AS name, o.helix AS helix, o.urban_rural AS urban_rural, o.country AS country, "
-            "o.nuts3 AS nuts3, r.doc AS rdoc, o.city AS city, o.lat AS lat, o.lon AS lon, o.degurba AS degurba",
+            "o.nuts3 AS nuts3, r.doc AS rdoc, o.city AS city, o.lat AS lat, o.lon AS lon, o.degurba AS degurba, "
+            "CASE WHEN o.doc CONTAINS '\"tags\":[' THEN split(split(o.doc, '\"tags\":[')[1], ']')[0] "
+            "ELSE '' END AS tagtext",
             read=True, **params)
         out = []
         for r in rows:
             d = dict(r)
             rdoc = d.pop("rdoc")
             d["region_name"] = json.loads(rdoc).get("name") if rdoc else None
+            tagtext = d.pop("tagtext")  # the document's tags list, without its brackets
+            d["tags"] = "; ".join(json.loads(f"[{tagtext}]")) if tagtext else None
             out.append(d)
         return out
 

@@ -658,10 +658,11 @@ class SQLiteStore:
         clause = (" WHERE " + " AND ".join(where)) if where else ""
         rows = self._conn().execute(
             "SELECT o.id, o.name, o.helix, o.urban_rural, o.country, o.nuts3, "
-            "json_extract(r.doc, '$.name'), o.city, o.lat, o.lon, o.degurba "
+            "json_extract(r.doc, '$.name'), o.city, o.lat, o.lon, o.degurba, "
+            "(SELECT group_concat(t.value, '; ') FROM json_each(o.doc, '$.tags') t) "
             f"FROM organisations o LEFT JOIN regions r ON r.nuts_id = o.nuts3{clause}", args).fetchall()
         keys = ("id", "name", "helix", "urban_rural", "country", "nuts3", "region_name", "city", "lat", "lon",
-                "degurba")
+                "degurba", "tags")  # tags: a register's categories, "; "-joined
         return [dict(zip(keys, r, strict=True)) for r in rows]
 
     def collaboration_edges(self, flt: NetworkFilter, ids: set[str] | None = None

@@ -62,6 +62,20 @@ def test_tags_are_a_search_filter_on_both_stores(any_store, tmp_path: Path) -> N
     assert any_store.search_organisations(tag="ukjent")[0] == 0       # a placeholder is no tag
     assert any_store.search_organisations(tag="Patients", country="SE")[0] == 0
     assert any_store.organisation("no:864139442")["tags"] == ["Refugees", "Patients"]
+    # every export format carries them (a "tags" column, "; "-joined)
+    from ecosystem.analysis.export import export_graph, export_records
+    from ecosystem.domain.filters import NetworkFilter
+    from ecosystem.services.networks import build_collaboration_graph
+
+    graph = build_collaboration_graph(any_store, NetworkFilter())
+    nodes = {n["id"]: n for n in export_records(graph)[0]}
+    assert nodes["no:864139442"]["tags"] == "Refugees; Patients"
+    assert nodes["no:971035854"]["tags"] is None
+    for fmt in ("graphml", "gexf", "csv", "json"):
+        data = export_graph(graph, fmt)
+        text = data.decode("utf-8", "replace") if isinstance(data, bytes) and fmt != "csv" else data
+        if fmt != "csv":
+            assert "Refugees; Patients" in str(text), fmt
 
 
 @pytest.fixture(scope="module")
