@@ -33,7 +33,7 @@ from ecosystem.services.insights import cluster_report
 from ecosystem.services.networks import collaboration_graph
 from ecosystem.services.organisations import profile_tags
 from ecosystem.services.partners import recommendations, recommender_index
-from ecosystem.services.regions import municipal_participation, region_profile
+from ecosystem.services.regions import municipal_participation, region_profile, region_tags
 
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 20
@@ -168,7 +168,8 @@ def region(request: Request, store: StoreDep, nuts: Annotated[str, Path(max_leng
                                 for kind in ("urban_rural", "helix")],
                   synergy=synergy_sentence(t, analytics["synergy"]["region"]),
                   bridges=analytics.get("top_bridges", []), municipalities=municipalities,
-                  degurba=Counter(m.get("degree_of_urbanisation") or "unknown" for m in municipalities))
+                  degurba=Counter(m.get("degree_of_urbanisation") or "unknown" for m in municipalities),
+                  tags=region_tags(store, code))
 
 
 def _region(store: Any, code: str) -> dict[str, Any]:

@@ -173,3 +173,26 @@ def test_the_framework_programme_is_a_search_filter_on_both_stores(any_store, da
     assert total == len(expected) > 0 and {i["id"] for i in items} == expected
     assert any_store.search_organisations(programme="H2020")[0] > total
     assert any_store.search_organisations(programme="FP6")[0] == 0
+
+
+def test_the_region_profile_api_and_page_show_the_groups_served(regions_db: Path, tmp_path: Path) -> None:
+    import shutil
+
+    from ecosystem.store.sqlite import SQLiteStore
+
+    path = tmp_path / "lens.db"
+    shutil.copy(regions_db, path)
+    table = tmp_path / "vereine.csv"
+    table.write_text(LENS_ROWS, encoding="utf-8")
+    mapping = tmp_path / "vereine.toml"
+    mapping.write_text(LENS_MAPPING, encoding="utf-8")
+    store = SQLiteStore(path)
+    store.apply(read_table(table, mapping))
+    store.close()
+    for base in serve({"HELIXMAP_STORE": f"sqlite:///{path}"}, tmp_path):
+        tags = httpx.get(f"{base}/api/v1/regions/DE300", timeout=60).json()["tags"]
+        assert tags["tags"] == [{"tag": "Patients", "organisations": 1}]
+        assert [t["tag"] for t in tags["absent_in_comparable"]] == ["Homeless people", "Refugees"]
+        page = httpx.get(f"{base}/regions/DE300", timeout=60).text
+        assert 'href="/search?tag=Patients&amp;nuts=DE300"' in page
+        assert "Absent here, present in comparable regions" in page and "Homeless people" in page
