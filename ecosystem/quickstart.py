@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -15,9 +16,28 @@ OFFICIAL_REGIONS = [
     "https://gisco-services.ec.europa.eu/distribution/v2/nuts/geojson/NUTS_RG_20M_2021_4326_LEVL_3.geojson",
     "https://gisco-services.ec.europa.eu/distribution/v2/nuts/geojson/NUTS_RG_60M_2021_4326.geojson",
 ]
-OFFICIAL_CORDIS = [
-    "https://cordis.europa.eu/data/cordis-h2020projects-csv.zip",
-]
+# CORDIS publishes one archive of project files (projects, organisations, ...) per framework programme, under
+# one address; each project keeps its programme (`frameworkProgramme`: H2020, HORIZON, FP7).
+CORDIS_DATA = "https://cordis.europa.eu/data/"
+CORDIS_ARCHIVES = {
+    "H2020": "cordis-h2020projects-csv.zip",      # Horizon 2020, 2014-2020
+    "HORIZON": "cordis-HORIZONprojects-csv.zip",  # Horizon Europe, 2021-2027
+    "FP7": "cordis-fp7projects-csv.zip",          # the 7th framework programme, 2007-2013: an option
+}
+DEFAULT_PROGRAMMES = ("H2020", "HORIZON")
+
+
+def official_cordis(programmes: Sequence[str] = DEFAULT_PROGRAMMES, base: str = CORDIS_DATA) -> list[str]:
+    """The official CORDIS archives of the programmes (`CORDIS_ARCHIVES` keys, any case), at `base`."""
+    wanted = [p.strip().upper() for p in programmes if p.strip()]
+    unknown = [p for p in wanted if p not in CORDIS_ARCHIVES]
+    if unknown:
+        raise BadInputError(f"unknown framework programme(s) {', '.join(unknown)}; known: "
+                            f"{', '.join(CORDIS_ARCHIVES)}", field="programmes")
+    return [base.rstrip("/") + "/" + CORDIS_ARCHIVES[p] for p in dict.fromkeys(wanted)]
+
+
+OFFICIAL_CORDIS = official_cordis()
 
 
 def filter_countries(batch: ImportBatch, countries: set[str]) -> ImportBatch:
@@ -72,8 +92,11 @@ def _looks_like_cordis(path: Path) -> bool:
 
 
 def run_quickstart(store: GraphStore, settings: Settings, *, data_dir: Path | None, countries: str | None,
-                   progress: Any = None) -> list[ImportReport]:
-    """Import regions then CORDIS participations, from local copies or the official downloads."""
+                   progress: Any = None, programmes: Sequence[str] = DEFAULT_PROGRAMMES,
+                   cordis_base: str = CORDIS_DATA, region_urls: Sequence[str] | None = None) -> list[ImportReport]:
+    """Import regions then CORDIS participations, from local copies or the official downloads (the CORDIS
+    archives of `programmes`, Horizon 2020 and Horizon Europe by default, at `cordis_base`; the regions at
+    `region_urls`, the official GISCO files by default)."""
     from importers.cordis import read_cordis
     from importers.eurostat import read_regions
 
@@ -87,8 +110,8 @@ def run_quickstart(store: GraphStore, settings: Settings, *, data_dir: Path | No
         if not cordis_args:
             raise BadInputError("no CORDIS organisation or project file in the folder", file=str(data_dir))
     else:
-        region_args = list(OFFICIAL_REGIONS)
-        cordis_args = list(OFFICIAL_CORDIS)
+        region_args = list(region_urls if region_urls is not None else OFFICIAL_REGIONS)
+        cordis_args = list(official_cordis(programmes, cordis_base))
     reports = []
     try:
         if region_args:

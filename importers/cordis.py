@@ -28,6 +28,7 @@ from ecosystem.domain.models import (
     Project,
     Provenance,
 )
+from ecosystem.domain.text import real_value
 from importers._http import local_input
 from importers.files import (
     csv_rows,
@@ -114,7 +115,8 @@ def _add_organisation_row(acc: _Accumulator, row: dict[str, Any], label: str, li
 
 def _organisation(row: dict[str, Any], oid: str, label: str, line: int | None, warnings: list[str]) -> Organisation:
     """The organisation of a row, with helix evidence from its activity type; doubtful cells are warned about."""
-    name = _text(row.get("name")) or _text(row.get("shortName"))
+    short = real_value(_text(row.get("shortName")))  # "n/a", "-", "unknown" ...: no short name
+    name = real_value(_text(row.get("name"))) or short
     if not name:
         warnings.append(f"{label}, line {line}: organisation {oid} has no name")
         name = f"PIC {oid}"
@@ -124,11 +126,11 @@ def _organisation(row: dict[str, Any], oid: str, label: str, line: int | None, w
         warnings.append(f"{label}, line {line}, field 'activityType': unknown type {raw_type!r}")
     country = _text(row.get("country")).upper() or None
     identifiers = {"pic": oid}
-    vat = _text(row.get("vatNumber"))
+    vat = real_value(_text(row.get("vatNumber")))  # "MISSING", "NOTAPPLICABLE", "N/A": no VAT number
     if vat:
         identifiers["vat"] = vat
     return Organisation(
-        id=oid, name=name, short_name=_text(row.get("shortName")) or None, country=country,
+        id=oid, name=name, short_name=short, country=country,
         helix=HelixAssignment(evidence=evidence), location=_location(row, country, label, line, warnings),
         identifiers=identifiers, sme=_sme(row.get("SME")), url=_text(row.get("organizationURL")) or None,
         sources=[Provenance(source=SOURCE, file=label, record=oid, licence=LICENCE)])

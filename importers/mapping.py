@@ -40,6 +40,8 @@ ORGANISATION_FIELDS: dict[str, str] = {
     "lat": LAT, "lon": LON, "coordinates": COORDINATES, "nuts_code": TEXT, "municipality_code": TEXT, "url": TEXT,
     "sme": BOOL, "category": TEXT,
 }
+# fields whose cells may hold several values, split with a `separator` ("category": a register's categories)
+SPLITTABLE = frozenset({"organisation.category"})
 ORGANISATION_KEYS = ("id", "id_template", *ORGANISATION_FIELDS, "identifiers", "helix")
 
 HELIX_KEYS = ("column", "codes", "values", "fixed", "confidence", "unknown")
@@ -78,6 +80,7 @@ class FieldSpec:
     kind: str
     column: str | None = None
     value: Any = None  # a constant, already converted to the field's type
+    separator: str | None = None  # a multi-value cell ("category"): split on this ("\n" for one value a line)
 
 
 @dataclass(frozen=True)
@@ -231,6 +234,8 @@ class _Loader:
             if not raw.strip():
                 raise self.fail(f"'{key}' in [{section}] names no column", section, key)
             return FieldSpec(dotted, kind, column=raw.strip())
+        if isinstance(raw, dict) and "separator" in raw:
+            return self.split_spec(raw, section, key, dotted)
         if isinstance(raw, dict):
             extra = set(raw) - {"column", "value"}
             if extra or len(raw) != 1:
@@ -246,6 +251,22 @@ class _Loader:
             return FieldSpec(dotted, kind, value=self.constant(raw["value"], section, key, kind))
         raise self.fail(f"'{key}' in [{section}] must be a column name (a string) or an inline table",
                         section, key)
+
+    def split_spec(self, raw: dict[str, Any], section: str, key: str, dotted: str) -> FieldSpec:
+        """`key = { column = "...", separator = "\n" }`: a multi-value cell, for the fields in `SPLITTABLE`."""
+        if dotted not in SPLITTABLE:
+            raise self.fail(f"'separator' is for {', '.join(sorted(SPLITTABLE))} only, not '{key}' in [{section}]",
+                            section, key)
+        if set(raw) != {"column", "separator"}:
+            raise self.fail(f"'{key}' in [{section}] with a separator takes {{ column = \"...\", separator = "
+                            f"\"...\" }}, found keys {sorted(raw)}", section, key)
+        column, separator = raw["column"], raw["separator"]
+        if not isinstance(column, str) or not column.strip():
+            raise self.fail(f"'{key}.column' in [{section}] must be a column name", section, key)
+        if not isinstance(separator, str) or not separator:
+            raise self.fail(f"'{key}.separator' in [{section}] must be a non-empty string (\"\\n\" for one value "
+                            "a line)", section, key)
+        return FieldSpec(dotted, LIST, column=column.strip(), separator=separator)
 
     def constant(self, value: Any, section: str, key: str, kind: str) -> Any:
 

@@ -28,7 +28,7 @@ from ecosystem.domain.models import (
     Provenance,
 )
 from ecosystem.domain.nuts import normalise_country
-from ecosystem.domain.text import fold
+from ecosystem.domain.text import fold, is_placeholder
 from importers._http import local_input
 from importers.files import iter_files, read_bytes, zip_members
 
@@ -51,10 +51,11 @@ _DETERMINATE: dict[str, tuple[Helix, float]] = {
     "nonprofit": (Helix.CIVIL_SOCIETY, 0.7),
 }
 # Types that do not say which helix: decided by the other types, else by the name, else a default.
+# In this order: `funder` last, so it never decides when another type is given (docs/ror.md), `other` included.
 _AMBIGUOUS: dict[str, tuple[Helix, float, float]] = {  # default helix, its confidence, confidence of a name cue
     "healthcare": (Helix.GOVERNMENT, 0.4, 0.6),
-    "funder": (Helix.GOVERNMENT, 0.3, 0.5),
     "other": (Helix.CIVIL_SOCIETY, 0.3, 0.45),
+    "funder": (Helix.GOVERNMENT, 0.3, 0.5),
 }
 
 # Name cues (on folded names, whole words), checked in this order.
@@ -157,14 +158,20 @@ def _record_id(rec: dict[str, Any], label: str, index: int) -> str:
     return suffix
 
 
-def _record_names(rec: dict[str, Any], label: str, index: int) -> tuple[str, list[str], list[str]]:
-    """(display name, other names, acronyms): the `ror_display` name, else the first name, else an acronym."""
+def _names_list(rec: dict[str, Any], label: str, index: int) -> list[Any]:
+    """The record's `names`; a schema v1 record or one without names is an error."""
     names_raw = rec.get("names")
     if not isinstance(names_raw, list) or not names_raw:
         if "name" in rec or "labels" in rec:
             raise BadInputError("a ROR schema v1 record; use the schema v2 dump", file=label, line=index,
                                 field="names")
         raise BadInputError("record without names", file=label, line=index, field="names")
+    return names_raw
+
+
+def _record_names(rec: dict[str, Any], label: str, index: int) -> tuple[str, list[str], list[str]]:
+    """(display name, other names, acronyms): the `ror_display` name, else the first name, else an acronym."""
+    names_raw = _names_list(rec, label, index)
     display: str | None = None
     names: list[str] = []
     acronyms: list[str] = []
@@ -173,6 +180,8 @@ def _record_names(rec: dict[str, Any], label: str, index: int) -> tuple[str, lis
             raise BadInputError("a name without a value", file=label, line=index, field="names")
         value = _text(entry["value"])
         kinds = entry.get("types") or []
+        if is_placeholder(value) and "ror_display" not in kinds:
+            continue  # never a name or an acronym
         if "ror_display" in kinds and display is None:
             display = value
         elif "acronym" in kinds:
@@ -180,6 +189,9 @@ def _record_names(rec: dict[str, Any], label: str, index: int) -> tuple[str, lis
                 acronyms.append(value)
         elif value not in names:
             names.append(value)
+    if display is None and not names and not acronyms:
+        raise BadInputError("record whose names are all placeholders ('unknown', 'n/a', ...)", file=label,
+                            line=index, field="names")
     if display is None:
         display = names.pop(0) if names else acronyms[0]
     return display, [n for n in names if n != display], acronyms

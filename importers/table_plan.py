@@ -151,9 +151,11 @@ def _entity_plan(mapping: TableMapping, entity: EntitySpec, fields: dict[str, Fi
         elif spec.kind == TEXT:
             texts.append(TextColumn(attr, header.index(spec.column), nulls))
         else:
+            convert_cell = (partial(convert, LIST, decimal=mapping.source.decimal, date_format=None,
+                                    separator=spec.separator) if spec.separator else
+                            _converter(spec.kind, mapping, entity))
             typed.append(TypedColumn(attr, header.index(spec.column), spec.column,
-                                     nulls if spec.kind in (COUNTRY, LIST) else nulls | TYPED_NULLS,
-                                     _converter(spec.kind, mapping, entity)))
+                                     nulls if spec.kind in (COUNTRY, LIST) else nulls | TYPED_NULLS, convert_cell))
     columns = sorted({c.index for c in texts} | {c.index for c in typed} | set(extra_key_columns))
     key: RowKey = itemgetter(*columns) if columns else _no_key
     return EntityPlan(id=_id_column(entity.id, entity.id_template, header), texts=tuple(texts),

@@ -23,12 +23,14 @@ from ecosystem.domain.models import (
     Project,
     Provenance,
 )
+from ecosystem.domain.text import is_placeholder
 from importers.table_plan import OrganisationPlan, ProjectPlan, TablePlan
 from importers.table_rows import Aggregate, HelixVerdict
 
 LOCATION_FIELDS = ("country", "city", "postcode", "street", "lat", "lon", "nuts_code", "municipality_code")
 ORGANISATION_ATTRS = ("short_name", "country", "sme", "url")  # copied as they are when present
 IDENTIFIER = "identifier:"
+PLACEHOLDER_ATTRS = ("short_name",)  # text attributes where "unknown", "n/a", "-" ... mean no value
 
 Validate = Callable[[dict[str, Any]], Any]
 # one helix decision per distinct set of raw type values: (helix, confidence, evidence as dicts)
@@ -102,15 +104,22 @@ def _decide_helix(plan: OrganisationPlan, raw_types: frozenset[str],
 def _organisation_record(oid: str, vals: dict[str, Any], names: dict[str, None] | None,
                          origin: _Origin) -> dict[str, Any]:
     """The fields of an organisation other than its helix and location."""
-    record: dict[str, Any] = {"id": oid, "name": vals.get("name", ""), "sources": [origin.of(oid)]}
+    name = vals.get("name", "")
+    record: dict[str, Any] = {"id": oid, "name": "" if is_placeholder(name) else name, "sources": [origin.of(oid)]}
     for attr in ORGANISATION_ATTRS:
-        if attr in vals:
+        if attr in vals and not (attr in PLACEHOLDER_ATTRS and is_placeholder(vals[attr])):
             record[attr] = vals[attr]
-    if vals.get("category"):
-        record["tags"] = [vals["category"]]
+    category = vals.get("category")
+    if category:  # one category, or several (a `separator` in the mapping); placeholders are no category
+        tags = [c for c in ((category,) if isinstance(category, str) else category) if not is_placeholder(c)]
+        if tags:
+            record["tags"] = list(dict.fromkeys(tags))
     if names:
-        record["names"] = list(names)
-    identifiers = {k[len(IDENTIFIER):]: v for k, v in vals.items() if k.startswith(IDENTIFIER)}
+        kept = [n for n in names if not is_placeholder(n)]
+        if kept:
+            record["names"] = kept
+    identifiers = {k[len(IDENTIFIER):]: v for k, v in vals.items()
+                   if k.startswith(IDENTIFIER) and not is_placeholder(v)}
     if identifiers:
         record["identifiers"] = identifiers
     return record

@@ -40,8 +40,9 @@ from ecosystem.services.insights import (
     warm_page_extras,
     warm_pages,
 )
+from ecosystem.services.organisations import profile_tags
 from ecosystem.services.partners import recommendations
-from ecosystem.services.regions import cached_region_profile, region_municipalities, sub_regions
+from ecosystem.services.regions import cached_region_profile, region_municipalities, region_tags, sub_regions
 from visualisations.ego import legend_marker, render_ego_svg
 
 router = APIRouter(include_in_schema=False)
@@ -68,11 +69,10 @@ def search(request: Request, store: StoreDep, q: str | None = None, helix: str |
     t = translator(request)
     checked = check_filters(store, {"helix": helix, "country": country, "nuts": nuts, "urban_rural": urban_rural})
     number = page_number(page, checked)
-    if tag:
-        checked.problems.append(("filter.tag_unsupported", {"value": tag}))
+    tag = (tag or "").strip()[:200] or None
     text = (q or "").strip()[:200] or None
     total, items = store.search_organisations(text, limit=PAGE_SIZE, offset=(number - 1) * PAGE_SIZE,
-                                              **checked.values)
+                                              tag=tag, **checked.values)
     for item in items:
         item["projects"] = len(store.organisation_projects(item["id"]))
     table = csv_table(request, t, {"results": lambda: ([*ORG_HEADERS, "col.projects"], org_rows(items, "projects"))})
@@ -116,6 +116,7 @@ def organisation(request: Request, store: StoreDep, _: HeavyDep, org_id: Annotat
     helix_info = org["helix"]
     return render(request, "organisation.html", title=org["name"], org=org, loc=loc, region=region,
                   ego=ego_map(t, store, org["id"]), legend=ego_legend(t),
+                  tags=profile_tags(org),
                   evidence=[evidence_sentence(t, e) for e in helix_info.get("evidence", [])],
                   projects=projects, partners=partners,
                   relations=store.relations(org["id"]), suggestions=suggestions,
@@ -199,7 +200,8 @@ def region(request: Request, store: StoreDep, _: HeavyDep, nuts: Annotated[str, 
                   synergy=synergy_sentence(t, analytics["synergy"]["region"]),
                   bridges=analytics.get("top_bridges", []), municipalities=municipalities, subs=subs,
                   helices=KNOWN_HELICES, urban_rural_types=("urban", "intermediate", "rural", "unknown"),
-                  degurba=Counter(m.get("degree_of_urbanisation") or "unknown" for m in municipalities))
+                  degurba=Counter(m.get("degree_of_urbanisation") or "unknown" for m in municipalities),
+                  tags=region_tags(store, code))
 
 
 @asynccontextmanager

@@ -28,11 +28,17 @@ def search(store: StoreDep,
            nuts: NutsParam = None,
            urban_rural: UrbanRuralName | None = None,
            limit: Annotated[int, Query(ge=1, le=500)] = 20,
-           offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> dict[str, Any]:
-    """Search organisations by name, helix, country, region (any NUTS level) and urban-rural type."""
+           offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+           tag: Annotated[str | None, Query(min_length=1, max_length=200,
+                                            description="A register's category, as the profile shows it")] = None,
+           programme: Annotated[str | None, Query(min_length=1, max_length=40,
+                                                  description="A framework programme: H2020, HORIZON, FP7")] = None,
+           ) -> dict[str, Any]:
+    """Search organisations by name, helix, country, region (any NUTS level), urban-rural type and tag."""
     total, items = store.search_organisations(
         q, helix=helix.value if helix else None, country=country, nuts=checked_nuts(store, nuts),
-        urban_rural=urban_rural.value if urban_rural else None, limit=limit, offset=offset)
+        urban_rural=urban_rural.value if urban_rural else None, limit=limit, offset=offset,
+        tag=tag, programme=programme)
     return {"total": total, "limit": limit, "offset": offset, "items": items}
 
 

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path, Query
 from api.deps import StoreDep
 from api.limits import HeavyDep
 from api.routers.params import CountryParam, DegurbaName, NutsParam
-from ecosystem.services.regions import checked_nuts, checked_region, region_profile
+from ecosystem.services.regions import checked_nuts, checked_region, region_profile, region_tags
 from ecosystem.services.regions import municipalities as participating_municipalities
 
 router = APIRouter(prefix="/api/v1", tags=["regions"])
@@ -17,8 +17,10 @@ router = APIRouter(prefix="/api/v1", tags=["regions"])
 
 @router.get("/regions/{nuts}")
 def region(store: StoreDep, _: HeavyDep, nuts: Annotated[str, Path(max_length=5)]) -> dict[str, Any]:
-    """A region's ecosystem: helix counts, urban-rural mix, links inside and outside, link matrices."""
-    return region_profile(store, checked_region(store, nuts))
+    """A region's ecosystem: helix counts, urban-rural mix, links inside and outside, link matrices, and the
+    groups its civil society serves (register categories) with those absent but present in comparable regions."""
+    code = checked_region(store, nuts)
+    return {**region_profile(store, code), "tags": region_tags(store, code)}
 
 
 @router.get("/municipalities")

@@ -32,6 +32,7 @@ from ecosystem.domain.errors import BadInputError
 NODE_FIELDS: dict[str, type] = {
     "label": str, "helix": str, "urban_rural": str, "region": str, "region_name": str, "country": str,
     "city": str, "lat": float, "lon": float, "placed_by": str, "degurba": str, "cluster": int,
+    "tags": str,  # a register's categories, "; "-joined (added last: earlier columns keep their places)
 }
 EDGE_FIELDS: dict[str, type] = {"weight": int, "funding": float, "first_year": int, "last_year": int}
 SOURCE_KEYS = {"label": "name", "region": "nuts3"}  # export field -> collaboration-graph attribute

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ecosystem.domain.models import Degurba, Location, Municipality, Region, UrbanRural
+from ecosystem.domain.municipalities import lau_code_forms
 from ecosystem.domain.nuts import COUNTRY_ALIASES, normalise_country
 from ecosystem.domain.places import CITY_ALIASES, PlaceIndex
 from ecosystem.domain.text import fold
@@ -555,6 +556,7 @@ class LocationResolver:
         self._postcode_countries = set(postcode_countries) if postcode_countries is not None else None
         self._laus: dict[tuple[str, str], list[_Lau]] = defaultdict(list)  # (country, folded name)
         self._by_code: dict[tuple[str, str], _Lau] = {}  # (country, LAU code)
+        self._lau_width: dict[str, int] = {}  # country -> the width of its numeric LAU codes (to pad "301")
         in_region: dict[str, list[tuple[str, _Lau]]] = defaultdict(list)  # nuts3 -> (folded name, LAU)
         for m in municipalities:
             self._add_municipality(m, in_region)
@@ -595,6 +597,8 @@ class LocationResolver:
         lau = _Lau(m.lau_code, m.degurba, regions, m.population)
         country = normalise_country(m.country) or m.country
         self._by_code[(country, m.lau_code)] = lau
+        if m.lau_code.isdigit():
+            self._lau_width[country] = max(self._lau_width.get(country, 0), len(m.lau_code))
         for key in _lau_keys(m.name, m.name_latn):
             self._laus[(country, key)].append(lau)
             for region in regions:
@@ -657,7 +661,8 @@ class LocationResolver:
     def _by_municipality_code(self, country: str, municipality_code: str, notes: list[str]) -> _Lau | None:
         """The municipality (LAU) the source's code names, when the LAU table places it in a region."""
         code = municipality_code.strip()
-        lau = self._by_code.get((country, code)) or self._by_code.get((country, code.lstrip("0")))
+        lau = next((found for form in lau_code_forms(code, self._lau_width.get(country))
+                    if (found := self._by_code.get((country, form))) is not None), None)
         if lau is None:
             notes.append(f"municipality code {code} is not in the LAU table of {country}")
             return None

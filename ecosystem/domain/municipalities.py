@@ -156,3 +156,17 @@ def link_municipality(org: Organisation, matcher: MunicipalityMatcher) -> Organi
         return org
 
     return org.model_copy(update={"identifiers": identifiers, "tags": tags, "helix": decide_helix(evidence)})
+
+
+def lau_code_forms(code: str, width: int | None) -> list[str]:
+    """The forms a source's municipality code may take in the LAU table: as given, padded with leading zeros to
+    the LAU width of its country (`301` -> `0301` in Norway, where codes have four digits; `0091` -> `091`), and
+    without leading zeros (`0301` -> `301`, where the table drops them). Letters are never padded (`2A004`)."""
+    code = code.strip()
+    forms = [code]
+    if code.isdigit():
+        plain = code.lstrip("0")
+        if width and len(code) != width:
+            forms.append(plain.zfill(width))  # "91" or "0091" -> "091"
+        forms.append(plain)
+    return [f for f in dict.fromkeys(forms) if f]

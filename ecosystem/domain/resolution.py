@@ -36,10 +36,11 @@ from ecosystem.domain.errors import BadInputError
 from ecosystem.domain.models import Municipality, Organisation
 from ecosystem.domain.nuts import normalise_country
 from ecosystem.domain.places import CITY_ALIASES
-from ecosystem.domain.text import fold
+from ecosystem.domain.text import fold, is_placeholder
 
 __all__ = [
-    "ACCEPT", "DEDUPLICATED_SOURCES", "REVIEW", "EntityRecord", "MatchPair", "Overrides", "Resolution",
+    "ACCEPT", "DEDUPLICATED_SOURCES", "DIFFERENT_LEGAL_FORMS", "EXCLUSIVE_SCHEMES", "REVIEW",
+    "SUPPORTER_PREFIXES", "EntityRecord", "MatchPair", "Overrides", "Resolution",
     "load_overrides", "normalise_name", "record_from_municipality", "record_from_organisation", "records_from",
     "resolve_entities", "write_review",
 ]
@@ -91,6 +92,29 @@ MIN_BLOCKING_WORD = 2       # shorter name words make no candidates
 DOMINANT_POPULATION = 10    # a municipality this many times as populous as the next of its name is meant
 SAME_PLACE_NAME = 80        # fuzz.ratio from which a record's city names the same place as a government's name
 DEDUPLICATED_SOURCES = frozenset({"ror", "lau"})
+
+# legal identity
+# Identifier schemes of which a legal entity has one value: two records holding different values of one of these
+# (two PICs, two national organisation numbers, two VAT numbers) are two legal entities and are never merged by
+# names, places or a shared identifier of another scheme; only a user's override joins them (a source that says
+# they are one lists both values, and then the values are not different). `None`: every scheme a record carries.
+EXCLUSIVE_SCHEMES: frozenset[str] | None = None
+# schemes that never separate two records (none today: kept so that a scheme can be let through by name)
+NON_EXCLUSIVE_SCHEMES: frozenset[str] = frozenset()
+LEGAL_ENTITIES = "two legal entities"  # the reason given when different identifiers keep two records apart
+DIFFERENT_LEGAL_FORMS = REVIEW + 4  # at most this for two records stating different legal forms (AS vs ASA)
+# Names opening with these (folded words) are an organisation *around* another one (its friends, its supporters'
+# foundation, an association of its kind), never that organisation: such a name and one without the prefix are
+# never one organisation.
+SUPPORTER_PREFIXES = tuple(tuple(p.split()) for p in (
+    "friends of", "foundation of", "association of", "society of friends of", "supporters of", "alumni of",
+    "freunde", "freundeskreis", "forderverein", "verein der freunde", "gesellschaft der freunde",
+    "amis de", "amis du", "amis des", "les amis", "association des amis", "societe des amis",
+    "amici di", "amici del", "amici della", "associazione amici", "associazione degli amici",
+    "amigos de", "amigos del", "asociacion de amigos", "associacao dos amigos", "amics de", "associacio d amics",
+    "vrienden van", "vereniging vrienden", "stichting vrienden", "venner av", "vanner av", "vanner till",
+    "venners forening", "ystavat", "przyjaciele", "stowarzyszenie przyjaciol", "fundacja przyjaciol",
+    "pratele", "spolek pratel", "baratai", "prietenii", "asociatia prietenii"))
 IDENTIFIER_KEYS = ("pic", "ror", "isni", "wikidata", "grid", "fundref", "lau")
 
 
@@ -118,13 +142,16 @@ class EntityRecord:
 def record_from_organisation(org: Organisation) -> EntityRecord:
     """The entity-resolution view of an organisation (a one-word short name counts as an acronym)."""
     source = org.sources[0].source if org.sources else (org.id.split(":", 1)[0] if ":" in org.id else "unknown")
-    names, acronyms = list(org.names), list(org.acronyms)
-    if org.short_name:
+    names = [n for n in org.names if not is_placeholder(n)]
+    acronyms = [a for a in org.acronyms if not is_placeholder(a)]
+    if org.short_name and not is_placeholder(org.short_name):
         (names if " " in org.short_name.strip() else acronyms).append(org.short_name)
     loc = org.location
-    return EntityRecord(id=org.id, source=source, name=org.name, names=tuple(dict.fromkeys(names)),
-                        acronyms=tuple(dict.fromkeys(acronyms)), country=org.country or loc.country,
-                        city=loc.city, lat=loc.lat, lon=loc.lon, identifiers=dict(org.identifiers), url=org.url)
+    identifiers = {k: v for k, v in org.identifiers.items() if not is_placeholder(v)}
+    return EntityRecord(id=org.id, source=source, name="" if is_placeholder(org.name) else org.name,
+                        names=tuple(dict.fromkeys(names)), acronyms=tuple(dict.fromkeys(acronyms)),
+                        country=org.country or loc.country, city=None if is_placeholder(loc.city) else loc.city,
+                        lat=loc.lat, lon=loc.lon, identifiers=identifiers, url=org.url)
 
 
 def record_from_municipality(m: Municipality) -> EntityRecord:
@@ -219,6 +246,9 @@ _SYNONYMS: dict[str, str] = {form: canon for canon, forms in {
     "library": "library bibliothek bibliotheque biblioteca bibliotheek biblioteket bibliotek knihovna knjiznica",
     "press": "press verlag publishing editions",
     "museum": "museum musee museo muzeum muzej museu museet",
+    "ministry": "ministry ministries ministerium ministere ministerio ministero ministerie ministerstvo ministerstwo "
+                "ministeriet ministerul ministarstvo ministrstvo ministerija ministerijos ministrija ministeerium "
+                "ministerstva ministerstwa ypourgeio ypourgeion",
     "department": "department departement departament departamento dipartimento abteilung dept",
     "laboratory": "laboratory laboratories laboratoire laboratorio laboratorium labor lab",
     "national": "national nationale nazionale nacional narodowe narodni nationaal nationell kansallinen nationales "
@@ -258,9 +288,9 @@ _STOPWORDS = frozenset(_words(
     "d der die den dem und fur zu zur zum im am an van voor het en y e i et och og ja a o al el los las lo vom von "
     "w we z ze u v ve na pro per sul sulla nel nella para por s t bij aan op te"))
 _GENERIC = frozenset({"university", "institute", "centre", "foundation", "association", "society", "academy",
-                      "research", "science", "national"})
+                      "research", "science", "national", "ministry"})
 _STRONG_TYPES = frozenset({"hospital", "faculty", "library", "press", "museum", "school", "department",
-                           "foundation of"})
+                           "foundation of", "supporters of"})
 _SUBUNIT_TYPES = frozenset({"institute", "centre", "department", "faculty", "school", "library", "press",
                             "hospital", "museum", "foundation", "laboratory", "campus", "site", "branch", "office",
                             "unit", "division", "group", "team", "standort"})
@@ -280,19 +310,21 @@ _LEGAL_ANYWHERE = {tuple(form.split()): label for label, forms in {
     "ag": "aktiengesellschaft", "ev": "e v|eingetragener verein",
     "sp z o o": "sp z o o|sp z oo|spolka z o o|spolka z ograniczona odpowiedzialnoscia",
     "sa": "spolka akcyjna", "sp k": "spolka komandytowa|sp k", "srl": "srl|s r l|societa a responsabilita limitata",
-    "spa": "s p a|societa per azioni", "sarl": "sarl|s a r l|eurl", "ltd": "ltd|limited|plc|llp",
+    "spa": "s p a|societa per azioni", "sarl": "sarl|s a r l|eurl", "ltd": "ltd|limited", "plc": "plc", "llp": "llp",
     "bvba": "bvba|cvba|sprl|scrl", "asbl": "asbl|aisbl|vzw|ivzw", "oyj": "oyj", "onlus": "onlus|scarl|ewiv|kgaa",
 }.items() for form in forms.split("|")}
 _LEGAL_END = {tuple(form.split()): label for label, forms in {
-    "ev": "ev", "ag": "ag", "kg": "kg|ohg|ug|eg", "se": "se", "sas": "sas|s a s|sasu|societe par actions simplifiee",
-    "sa": "sa|s a|societe anonyme|sociedad anonima|sociedade anonima", "spa": "spa", "sl": "sl|s l|slu|s l u|sau|sll",
-    "bv": "bv|b v|besloten vennootschap", "nv": "nv|n v|naamloze vennootschap", "ab": "ab|ab publ", "oy": "oy",
-    "as": "as|a s|asa|ans", "aps": "aps", "inc": "inc|corp|corporation|llc|co", "lda": "lda|ltda", "sro": "sro|s r o",
+    "ev": "ev", "ag": "ag", "kg": "kg", "ohg": "ohg", "ug": "ug", "eg": "eg", "se": "se",
+    "sas": "sas|s a s|sasu|societe par actions simplifiee",
+    "sa": "sa|s a|societe anonyme|sociedad anonima|sociedade anonima", "spa": "spa", "sl": "sl|s l|slu|s l u|sll",
+    "sau": "sau", "bv": "bv|b v|besloten vennootschap", "nv": "nv|n v|naamloze vennootschap", "ab": "ab|ab publ",
+    "oy": "oy", "as": "as|a s|ans", "asa": "asa", "aps": "aps", "inc": "inc|corp|corporation|llc|co",
+    "lda": "lda|ltda", "sro": "sro|s r o",
     "kft": "kft|zrt|nyrt|bt|rt", "doo": "d o o|doo|d d|dd", "ad": "ad|ood|eood", "ehf": "ehf|hf", "sia": "sia",
     "uab": "uab", "ou": "ou", "epe": "epe", "ets": "ets", "coop": "coop|scoop|sccl", "ip": "ip", "fp": "fp",
 }.items() for form in forms.split("|")}
-_COMPANY_FORMS = frozenset(_words("gmbh ag kg se sa sas sarl srl spa sl bv nv ab oy oyj as aps ltd inc lda sro kft doo "
-                                  "ad ehf sia uab ou bvba")) | {"sp z o o", "sp k"}
+_COMPANY_FORMS = frozenset(_words("gmbh ag kg ohg ug se sa sas sarl srl spa sl sau bv nv ab oy oyj as asa aps ltd plc "
+                                  "llp inc lda sro kft doo ad ehf sia uab ou bvba")) | {"sp z o o", "sp k"}
 _NONPROFIT_FORMS = frozenset(_words("ev ggmbh foundation asbl onlus ets"))
 _LEGAL_BY_FIRST: dict[str, list[tuple[str, ...]]] = defaultdict(list)
 for _seq in sorted(_LEGAL_ANYWHERE, key=len, reverse=True):
@@ -421,9 +453,16 @@ def _strip_boilerplate(words: list[str]) -> list[str]:
     return words
 
 
-def _name_types(canon: list[str], foundation_of: bool) -> set[str]:
+def _supporters_of(words: list[str]) -> bool:
+    """Whether a name opens with one of `SUPPORTER_PREFIXES` ("Friends of X", "Amici di X", "Foundation of X")."""
+    return any(len(words) > len(seq) and tuple(words[:len(seq)]) == seq for seq in SUPPORTER_PREFIXES)
+
+
+def _name_types(canon: list[str], foundation_of: bool, supporters: bool = False) -> set[str]:
     """The kinds of organisation a name states (university, hospital, faculty, "foundation of", ...)."""
     types = {w for w in canon if w in _STRONG_TYPES or w in _GENERIC}
+    if supporters:
+        types.add("supporters of")
     if "medical" in canon and "centre" in canon:
         types.add("hospital")
     if foundation_of:
@@ -435,6 +474,7 @@ def _name_types(canon: list[str], foundation_of: bool) -> set[str]:
 def _analyse(name: str, part: bool = False) -> _Name:
     marked = _DASH_PART.sub(" xdashx ", name)
     words = [_DASH if w == "xdashx" else w for w in fold(marked).split()]
+    supporters = _supporters_of([w for w in words if w not in ("the", "die", "der", "de", "la", "le", "les")][:5])
     words, legal = _strip_legal(words)
     foundation_of = _foundation_of(words)
     if len(words) > 1 and words[0] in _FOUNDATION_WORDS and not foundation_of:
@@ -442,7 +482,7 @@ def _analyse(name: str, part: bool = False) -> _Name:
         words = words[1:]
     words = _strip_boilerplate(words)
     canon = _canonical(words) or [w for w in words if w != _DASH] or [fold(name)]
-    types = _name_types(canon, foundation_of)
+    types = _name_types(canon, foundation_of, supporters)
     core = [w for w in canon if w not in _GENERIC]
     return _Name(full=" ".join(sorted(canon)), core=" ".join(sorted(core)), core_words=frozenset(core),
                  types=frozenset(types), legal=legal, seq=tuple(words), part=part)
@@ -468,6 +508,16 @@ def _variants(names: Iterable[str]) -> list[tuple[str, bool]]:
             if candidate and (candidate not in out or out[candidate] and not part):
                 out[candidate] = part
     return list(out.items())
+
+
+def _one_word_names(analysed: Iterable[_Name]) -> frozenset[str]:
+    """The record's names of one word (legal forms removed), as acronym forms."""
+    out = set()
+    for n in analysed:
+        seq = [w for w in n.seq if w != _DASH]
+        if len(seq) == 1 and len(seq[0]) >= MIN_ACRONYM:
+            out.add(_NOT_ALNUM.sub("", seq[0]))
+    return frozenset(out)
 
 
 def _acronym_forms(names: Iterable[str], analysed: Iterable[_Name], acronyms: Iterable[str]) -> frozenset[str]:
@@ -532,6 +582,8 @@ def _host(url: str | None) -> tuple[str, bool] | None:
 def _normalise_identifier(kind: str, value: str, country: str | None) -> str | None:
     """The comparable form of an identifier, or None for a placeholder ("MISSING", "N/A")."""
     v = str(value).strip()
+    if is_placeholder(v):
+        return None
     found: str | None
     if kind == "pic":
         found = re.sub(r"\D", "", v)
@@ -554,9 +606,22 @@ def _normalise_identifier(kind: str, value: str, country: str | None) -> str | N
             return None
         if not found[:2].isalpha() and country:
             found = {"UK": "GB"}.get(country, country) + found
-    else:
-        found = v
+    else:  # a national organisation number, a LAU code, ...: letters and digits only
+        found = re.sub(r"[^0-9A-Za-z]", "", v).upper()
     return found or None
+
+
+def _legal_identifiers(rec: EntityRecord, country: str) -> dict[str, str]:
+    """The record's identifiers of the exclusive schemes (`EXCLUSIVE_SCHEMES`), normalised."""
+    out: dict[str, str] = {}
+    for kind, value in rec.identifiers.items():
+        kind = kind.lower()
+        if kind in NON_EXCLUSIVE_SCHEMES or (EXCLUSIVE_SCHEMES is not None and kind not in EXCLUSIVE_SCHEMES):
+            continue
+        norm = _normalise_identifier(kind, value, country or None)
+        if norm:
+            out[kind] = norm
+    return out
 
 
 # ------------------------------------------------------------------------------------------------ comparing
@@ -570,6 +635,8 @@ class _Prepared:
     cities: frozenset[str]
     host: tuple[str, bool] | None
     legal: str | None
+    legal_ids: dict[str, str] = field(default_factory=dict)
+    one_word_names: frozenset[str] = frozenset()  # names of one word ("OFFIS e.V."): a name, not only a short name
 
 
 @dataclass
@@ -583,12 +650,13 @@ class _Judgement:
 def _prepare(rec: EntityRecord) -> _Prepared:
     country = normalise_country(rec.country) or ""
     if rec.kind == "municipality":  # matched by place name only (see _lau_keys)
-        return _Prepared(rec, country, [], frozenset(), frozenset(), None, None)
+        return _Prepared(rec, country, [], frozenset(), frozenset(), None, None, _legal_identifiers(rec, country))
     all_names = [rec.name, *rec.names]
     names = [_analyse(v, part) for v, part in _variants(all_names)]
     return _Prepared(rec=rec, country=country, names=names, acronyms=_acronym_forms(all_names, names, rec.acronyms),
                      cities=_city_keys(rec.city, country) if rec.city else frozenset(), host=_host(rec.url),
-                     legal=_analyse(rec.name).legal)
+                     legal=_analyse(rec.name).legal, legal_ids=_legal_identifiers(rec, country),
+                     one_word_names=_one_word_names(n for n in names if not n.part))
 
 
 def _name_score(a: _Name, b: _Name) -> float:
@@ -676,10 +744,13 @@ def _acronym_evidence(shared: frozenset[str], score: float, names: float, same_p
 
 
 def _legal_form_evidence(a: str, b: str, score: float) -> float:
-    """The score when two stated legal forms differ: a company and a non-profit are two legal persons."""
+    """The score when two stated legal forms differ: two legal persons (a parent ASA and its subsidiary AS, a
+    GmbH and a KG, an SA and an SAS), at most uncertain; a company and a non-profit even less."""
     if {a in _COMPANY_FORMS, b in _COMPANY_FORMS} == {True, False} and {a, b} & _NONPROFIT_FORMS:
         return min(score, COMPANY_VS_NONPROFIT)  # a company and a foundation or association
-    return score - LEGAL_FORM_PENALTY
+    if a in _COMPANY_FORMS and b in _COMPANY_FORMS:
+        return min(score - LEGAL_FORM_PENALTY, DIFFERENT_LEGAL_FORMS)  # two companies: parent and subsidiary?
+    return score - LEGAL_FORM_PENALTY  # "ETS" or "e.V." beside a foundation: a status more than another person
 
 
 def _compare(a: _Prepared, b: _Prepared) -> _Judgement:
@@ -698,7 +769,7 @@ def _compare(a: _Prepared, b: _Prepared) -> _Judgement:
     if site is not None:
         score += SAME_WEBSITE_BONUS
         reasons.append(f"same website {site[0]}")
-    acronyms = a.acronyms & b.acronyms
+    acronyms = _acronyms_that_count(a, b)
     if acronyms:
         score, acronym_reason = _acronym_evidence(acronyms, score, best, same_place, same_site)
         reasons.append(acronym_reason)
@@ -709,6 +780,15 @@ def _compare(a: _Prepared, b: _Prepared) -> _Judgement:
         score = _legal_form_evidence(a.legal, b.legal, score)
         reasons.append(f"legal forms differ ({a.legal} vs {b.legal})")
     return _Judgement(min(score, MAX_SCORE), reasons, None, same_place)
+
+
+def _acronyms_that_count(a: _Prepared, b: _Prepared) -> frozenset[str]:
+    """The shared acronyms that count as evidence: a short name never decides, so only beside a shared distinctive
+    name word, or when the acronym is one record's whole name ("OFFIS e.V." and ROR's OFFIS)."""
+    shared = a.acronyms & b.acronyms
+    if not shared or _shares_core_word(a, b) or shared & (a.one_word_names | b.one_word_names):
+        return shared
+    return frozenset()
 
 
 def _shares_core_word(a: _Prepared, b: _Prepared) -> bool:
@@ -842,6 +922,8 @@ class _Clusters:
         self.forbidden: list[tuple[int, int]] = []
         self.compatible = compatible
         self.anchored: set[int] = set()  # records placed by an identifier or an override: not questioned
+        # per cluster: scheme -> the values its records hold (different values of one scheme: two legal entities)
+        self.legal_ids: list[dict[str, set[str]]] = [{k: {v} for k, v in r.legal_ids.items()} for r in records]
 
     def find(self, i: int) -> int:
         while self.parent[i] != i:
@@ -858,6 +940,11 @@ class _Clusters:
         both = self.dedup[ri] & self.dedup[rj]
         if both:
             return f"would join two {sorted(both)[0].upper()} records"
+        ids_i, ids_j = self.legal_ids[ri], self.legal_ids[rj]
+        for scheme in sorted(ids_i.keys() & ids_j.keys()):
+            if not ids_i[scheme] & ids_j[scheme]:
+                return (f"different {scheme.upper()} ({min(ids_i[scheme])} vs {min(ids_j[scheme])}): "
+                        f"{LEGAL_ENTITIES}")
         for x in self.members[ri]:
             for y in self.members[rj]:
                 if {x, y} != {i, j} and self.sources[x] == self.sources[y] and not {x, y} & self.anchored \
@@ -881,6 +968,9 @@ class _Clusters:
         self.members[ri].extend(self.members[rj])
         self.members[rj] = []
         self.dedup[ri] |= self.dedup[rj]
+        for scheme, values in self.legal_ids[rj].items():
+            self.legal_ids[ri].setdefault(scheme, set()).update(values)
+        self.legal_ids[rj] = {}
         return None
 
 
@@ -1016,7 +1106,7 @@ class _Resolver:
         if refused is None:
             self.note(i, j, score, "same", reasons)
         else:
-            self.note(i, j, score, "different" if "override" in refused else "uncertain",
+            self.note(i, j, score, "different" if "override" in refused or LEGAL_ENTITIES in refused else "uncertain",
                       [*reasons, f"not merged: {refused}"])
 
     def apply_overrides(self, overrides: Overrides) -> None:

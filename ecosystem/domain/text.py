@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-__all__ = ["fold"]
+__all__ = ["PLACEHOLDERS", "fold", "is_placeholder", "real_value"]
 
 # Letters that NFKD does not decompose into a base letter plus marks (applied after lower-casing).
 _SPECIAL = {
@@ -54,3 +54,43 @@ def fold(text: str | None) -> str:
             s = _GREEK_DIGRAPH.sub(lambda m: _GREEK_DIGRAPHS[m.group()], s)
         s = s.translate(_POST)
     return _NOT_WORD.sub(" ", s).strip()
+
+
+# Values that registers and exports write where they have nothing: never a name, a short name, a category or
+# an identifier (compared folded, so "N/A", "n.a." and "-" are caught; an empty fold is a placeholder too).
+# English first, then the EU languages (and Norwegian, Icelandic).
+PLACEHOLDERS = frozenset({
+    "", "unknown", "n a", "na", "n d", "nd", "none", "null", "nil", "missing", "notapplicable", "not applicable",
+    "not available", "not known", "no data", "no name", "tbd", "tba", "x", "xx", "xxx", "0", "00", "000",
+    "unbekannt", "keine angabe", "k a", "nicht bekannt", "nicht verfugbar",            # de
+    "inconnu", "inconnue", "non connu", "non renseigne", "neant", "sans objet",          # fr
+    "desconocido", "desconocida", "sin datos", "ninguno", "ninguna", "no consta",       # es
+    "sconosciuto", "sconosciuta", "non disponibile", "nessuno", "nessuna",              # it
+    "desconhecido", "desconhecida", "nenhum", "nenhuma",                                # pt
+    "onbekend", "geen", "niet bekend",                                                  # nl
+    "ukjent", "ikke oppgitt", "ingen", "okand", "ej angivet", "ukendt", "ikke angivet",  # no, sv, da
+    "tuntematon", "ei tiedossa", "ei tietoa",                                           # fi
+    "nieznany", "nieznana", "brak", "brak danych",                                      # pl
+    "neznamy", "neznama", "nezname", "neuvedeno", "ziadny",                             # cs, sk
+    "ismeretlen", "nincs",                                                              # hu
+    "necunoscut", "necunoscuta", "nespecificat",                                        # ro
+    "nepoznat", "nepoznato", "neznano", "nema",                                         # hr, sl
+    "agnosto", "agnostos", "neizvesten", "nezinomas", "nezinoma", "nezinams", "teadmata", "tundmatu",  # el bg lt lv et
+    "obekant", "oekant", "othekkt", "ekki vitad",                                       # sv variants, is
+})
+
+
+def is_placeholder(value: object) -> bool:
+    """Whether a cell holds nothing real: empty, a dash, "unknown", "n/a", "none", or the like in an EU language
+    (see `PLACEHOLDERS`)."""
+    if value is None:
+        return True
+    return fold(str(value)) in PLACEHOLDERS
+
+
+def real_value(value: str | None) -> str | None:
+    """The value stripped, or None when it is a placeholder (see `is_placeholder`)."""
+    if value is None:
+        return None
+    text = str(value).strip()
+    return None if is_placeholder(text) else text

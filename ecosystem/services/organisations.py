@@ -23,6 +23,7 @@ def organisation_profile(store: GraphReader, org_id: str, *, partners_limit: int
         "id": org["id"], "name": org["name"], "short_name": org.get("short_name"), "names": org.get("names", []),
         "country": org.get("country"), "identifiers": org.get("identifiers", {}), "sme": org.get("sme"),
         "url": org.get("url"),
+        "tags": profile_tags(org),
         "helix": org["helix"],
         "region": _region(store, loc),
         "location": {k: loc.get(k) for k in LOCATION_FIELDS},
@@ -33,6 +34,27 @@ def organisation_profile(store: GraphReader, org_id: str, *, partners_limit: int
         "records": org.get("records", []),
         "same_as": org.get("same_as", []),
     }
+
+
+# tags a source gives with its name as a prefix ("ror:education"), and tags helixmap adds itself
+_PREFIXED_TAG_SOURCES = ("ror",)
+_OWN_TAGS = {"municipal government": "helixmap (municipality link)"}
+_NOT_CATEGORY_SOURCES = frozenset({"cordis", "ror"})
+
+
+def profile_tags(org: dict[str, Any]) -> list[dict[str, str | None]]:
+    """The organisation's tags with their source: ROR types (`ror:...`) from ROR, the municipality link's own
+    tag, and a register's categories from the register (the organisation's sources other than CORDIS and ROR)."""
+    registers = [s.get("source") for s in org.get("sources", []) if s.get("source") not in _NOT_CATEGORY_SOURCES]
+    out: list[dict[str, str | None]] = []
+    for tag in org.get("tags", []):
+        prefix = tag.split(":", 1)[0] if ":" in tag else None
+        if prefix in _PREFIXED_TAG_SOURCES:
+            source: str | None = prefix
+        else:
+            source = _OWN_TAGS.get(tag) or (", ".join(dict.fromkeys(str(r) for r in registers)) or None)
+        out.append({"tag": tag, "source": source})
+    return out
 
 
 def _region(store: GraphReader, loc: dict[str, Any]) -> dict[str, Any]:

@@ -241,3 +241,65 @@ def participations_of(store: GraphReader) -> list[tuple[str, str]]:
     return cache.get(store, ("participations",),
                      lambda: [(p, o) for p, o, _role, _ec in store.iter_participations()])
 
+
+# -- a register's categories as an inclusion lens --------------------------------------------------------------
+
+TAG_LENS_HELIX = "civil_society"  # the organisations whose tags say which groups a region's civil society serves
+_NOT_GROUP_TAG_PREFIXES = ("ror:",)  # ROR types say what an organisation is, not whom it serves
+_NOT_GROUP_TAGS = frozenset({"municipal government"})
+MAX_LENS_ORGANISATIONS = 200_000  # civil-society organisations of one country read for the comparison
+
+
+def _group_tags(org: dict[str, Any]) -> list[str]:
+    return [t for t in org.get("tags", []) if t not in _NOT_GROUP_TAGS and not t.startswith(_NOT_GROUP_TAG_PREFIXES)]
+
+
+def _country_tags(store: GraphReader, country: str) -> list[tuple[str | None, str | None, list[str]]]:
+    """(NUTS3, urban-rural type, group tags) of every civil-society organisation of a country (kept per data
+    version: every region page of the country reads them)."""
+    return cache.get(store, ("country_tags", country), lambda: _read_country_tags(store, country))
+
+
+def _read_country_tags(store: GraphReader, country: str) -> list[tuple[str | None, str | None, list[str]]]:
+    _total, items = store.search_organisations(country=country, helix=TAG_LENS_HELIX, limit=MAX_LENS_ORGANISATIONS)
+    out = []
+    for item in items:
+        doc = store.organisation(item["id"]) or {}
+        tags = _group_tags(doc)
+        if tags:
+            out.append((item.get("nuts3"), item.get("urban_rural"), tags))
+    return out
+
+
+def region_tags(store: GraphReader, nuts: str) -> dict[str, Any]:
+    """Which groups a region's civil-society organisations serve (their register categories, counted), and, for a
+    NUTS3 region, the categories absent in it but present in comparable regions (the same urban-rural type in
+    the same country), with how many of those regions have them."""
+    code, region = known_region(store, nuts)
+    country = (region or {}).get("country") or code[:2]
+    return cache.get(store, ("region_tags", code), lambda: _region_tags(store, code, country, region))
+
+
+def _region_tags(store: GraphReader, code: str, country: str, region: dict[str, Any] | None) -> dict[str, Any]:
+    rows = _country_tags(store, country)
+    here: Counter[str] = Counter()
+    organisations = 0
+    for nuts3, _ur, tags in rows:
+        if nuts3 and nuts3.startswith(code) or len(code) == 2:
+            organisations += 1
+            here.update(tags)
+    absent: list[dict[str, Any]] = []
+    comparable: set[str] = set()
+    if region is not None and region.get("level") == 3:
+        kind = region.get("urban_rural")
+        in_regions: dict[str, set[str]] = {}
+        for nuts3, ur, tags in rows:
+            if nuts3 and nuts3 != code and ur == kind:
+                comparable.add(nuts3)
+                for tag in tags:
+                    in_regions.setdefault(tag, set()).add(nuts3)
+        absent = [{"tag": t, "comparable_regions": len(r)} for t, r in
+                  sorted(in_regions.items(), key=lambda kv: (-len(kv[1]), kv[0])) if t not in here]
+    return {"nuts": code, "helix": TAG_LENS_HELIX, "organisations_with_tags": organisations,
+            "tags": [{"tag": t, "organisations": n} for t, n in sorted(here.items(), key=lambda kv: (-kv[1], kv[0]))],
+            "comparable_regions": len(comparable), "absent_in_comparable": absent}

@@ -37,8 +37,11 @@ class GraphReader(Protocol):
     def search_organisations(self, q: str | None = None, *, helix: str | None = None,
                              country: str | None = None, nuts: str | None = None,
                              urban_rural: str | None = None, limit: int = 20,
-                             offset: int = 0) -> tuple[int, list[dict[str, Any]]]:
-        """Full-text search on names (case and accents ignored) with filters."""
+                             offset: int = 0, tag: str | None = None,
+                             programme: str | None = None) -> tuple[int, list[dict[str, Any]]]:
+        """Full-text search on names (case and accents ignored) with filters; `tag`: organisations carrying
+        that tag (a register's category, exactly as stored); `programme`: organisations taking part in a
+        project of that framework programme (H2020, HORIZON, FP7)."""
 
     def canonical_id(self, org_id: str) -> str:
         """The organisation a source record id was merged into (the id itself when it was not)."""

@@ -995,9 +995,17 @@ class Neo4jStore:
     def search_organisations(self, q: str | None = None, *, helix: str | None = None,
                              country: str | None = None, nuts: str | None = None,
                              urban_rural: str | None = None, limit: int = 20,
-                             offset: int = 0) -> tuple[int, list[dict[str, Any]]]:
+                             offset: int = 0, tag: str | None = None,
+                             programme: str | None = None) -> tuple[int, list[dict[str, Any]]]:
         params: dict[str, Any] = {"limit": limit, "offset": offset}
         where = self._org_where(params, helix=helix, country=country, nuts=nuts, urban_rural=urban_rural)
+        if tag:  # the tags list of the organisation's JSON document, the tag as a JSON string
+            params["tag_json"] = json.dumps(tag, ensure_ascii=False)
+            where.append("o.doc CONTAINS '\"tags\":[' AND "
+                         "split(split(o.doc, '\"tags\":[')[1], ']')[0] CONTAINS $tag_json")
+        if programme:  # a project of that framework programme (the project's JSON document)
+            params["programme_json"] = '"programme":' + json.dumps(programme, ensure_ascii=False)
+            where.append("EXISTS { MATCH (o)-[:PARTICIPATES_IN]->(pp:Project) WHERE pp.doc CONTAINS $programme_json }")
         clause = (" WHERE " + " AND ".join(where)) if where else ""
         fields = ("o.id AS id, o.name AS name, o.country AS country, o.helix AS helix, "
                   "o.helix_confidence AS helix_confidence, o.nuts3 AS nuts3, o.urban_rural AS urban_rural, "
@@ -1079,13 +1087,17 @@ class Neo4jStore:
         rows = self._run(
             f"MATCH (o:Organisation){clause} OPTIONAL MATCH (o)-[:LOCATED_IN]->(r:Region) "
             "RETURN o.id AS id, o.name AS name, o.helix AS helix, o.urban_rural AS urban_rural, o.country AS country, "
-            "o.nuts3 AS nuts3, r.doc AS rdoc, o.city AS city, o.lat AS lat, o.lon AS lon, o.degurba AS degurba",
+            "o.nuts3 AS nuts3, r.doc AS rdoc, o.city AS city, o.lat AS lat, o.lon AS lon, o.degurba AS degurba, "
+            "CASE WHEN o.doc CONTAINS '\"tags\":[' THEN split(split(o.doc, '\"tags\":[')[1], ']')[0] "
+            "ELSE '' END AS tagtext",
             read=True, **params)
         out = []
         for r in rows:
             d = dict(r)
             rdoc = d.pop("rdoc")
             d["region_name"] = json.loads(rdoc).get("name") if rdoc else None
+            tagtext = d.pop("tagtext")  # the document's tags list, without its brackets
+            d["tags"] = "; ".join(json.loads(f"[{tagtext}]")) if tagtext else None
             out.append(d)
         return out
 

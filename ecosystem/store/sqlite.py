@@ -560,9 +560,17 @@ class SQLiteStore:
     def search_organisations(self, q: str | None = None, *, helix: str | None = None,
                              country: str | None = None, nuts: str | None = None,
                              urban_rural: str | None = None, limit: int = 20,
-                             offset: int = 0) -> tuple[int, list[dict[str, Any]]]:
+                             offset: int = 0, tag: str | None = None,
+                             programme: str | None = None) -> tuple[int, list[dict[str, Any]]]:
         conn = self._conn()
         where, args = self._org_filter_sql(helix=helix, country=country, nuts=nuts, urban_rural=urban_rural)
+        if tag:  # a register's category: the tags kept in the organisation's document
+            where.append("EXISTS (SELECT 1 FROM json_each(o.doc, '$.tags') t WHERE t.value = ?)")
+            args.append(tag)
+        if programme:  # a project of that framework programme
+            where.append("EXISTS (SELECT 1 FROM participations p JOIN projects j ON j.id = p.project_id "
+                         "WHERE p.organisation_id = o.id AND json_extract(j.doc, '$.programme') = ?)")
+            args.append(programme)
         match = fts_query(q) if q else None
         if q and match is None:
             return 0, []
@@ -660,10 +668,11 @@ class SQLiteStore:
         clause = (" WHERE " + " AND ".join(where)) if where else ""
         rows = self._conn().execute(
             "SELECT o.id, o.name, o.helix, o.urban_rural, o.country, o.nuts3, "
-            "json_extract(r.doc, '$.name'), o.city, o.lat, o.lon, o.degurba "
+            "json_extract(r.doc, '$.name'), o.city, o.lat, o.lon, o.degurba, "
+            "(SELECT group_concat(t.value, '; ') FROM json_each(o.doc, '$.tags') t) "
             f"FROM organisations o LEFT JOIN regions r ON r.nuts_id = o.nuts3{clause}", args).fetchall()
         keys = ("id", "name", "helix", "urban_rural", "country", "nuts3", "region_name", "city", "lat", "lon",
-                "degurba")
+                "degurba", "tags")  # tags: a register's categories, "; "-joined
         return [dict(zip(keys, r, strict=True)) for r in rows]
 
     def collaboration_edges(self, flt: NetworkFilter, ids: set[str] | None = None

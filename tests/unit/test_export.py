@@ -22,7 +22,7 @@ def small_graph(reverse: bool = False) -> nx.Graph:
     nodes = [
         ("111", {"id": "111", "name": "Universiteit Gent", "helix": "academia", "urban_rural": "urban",
                  "country": "BE", "nuts3": "BE234", "region_name": "Arr. Gent", "city": "Gent", "lat": 51.05,
-                 "lon": 3.72, "degurba": "city"}),
+                 "lon": 3.72, "degurba": "city", "tags": "Students; Researchers"}),
         ("222", {"id": "222", "name": HOSTILE, "helix": "civil_society", "urban_rural": "rural", "country": "FR",
                  "nuts3": "FRK24", "region_name": "Cantal", "city": None, "lat": None, "lon": None,
                  "degurba": "rural area"}),
@@ -45,7 +45,7 @@ def expected_nodes(hostile: str = HOSTILE) -> dict[str, dict[str, Any]]:
     return {
         "111": {"label": "Universiteit Gent", "helix": "academia", "urban_rural": "urban", "region": "BE234",
                 "region_name": "Arr. Gent", "country": "BE", "city": "Gent", "lat": 51.05, "lon": 3.72,
-                "degurba": "city", "cluster": 1},
+                "degurba": "city", "cluster": 1, "tags": "Students; Researchers"},
         "222": {"label": hostile, "helix": "civil_society", "urban_rural": "rural", "region": "FRK24",
                 "region_name": "Cantal", "country": "FR", "degurba": "rural area", "cluster": 1},
         "333": {"label": "333", "helix": "industry", "urban_rural": "unknown", "country": "US", "cluster": 2},

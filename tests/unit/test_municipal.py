@@ -85,3 +85,34 @@ def test_only_government_bodies_are_linked_and_linking_twice_changes_nothing() -
     assert link_municipality(company, matcher) is company
     once = link_municipality(_org("AYUNTAMIENTO DE MADRID", "ES"), matcher)
     assert link_municipality(once, matcher) is once
+
+
+# -- municipality codes: padded to the LAU width of their country ----------------------------------------------
+
+@pytest.mark.parametrize("code,width,forms", [
+    ("301", 4, ["301", "0301"]),            # Oslo's code written without its leading zero
+    ("0301", 4, ["0301", "301"]),
+    ("0091", 3, ["0091", "091", "91"]),
+    ("91", 3, ["91", "091"]),               # Helsinki
+    ("2A004", 5, ["2A004"]),                # Corsica: letters are never padded
+    ("21001", 5, ["21001"]),
+    ("7", None, ["7"]),
+])
+def test_municipality_code_forms(code: str, width: int | None, forms: list[str]) -> None:
+    from ecosystem.domain.municipalities import lau_code_forms
+    assert lau_code_forms(code, width) == forms
+
+
+def test_a_short_municipality_code_finds_the_padded_lau_code() -> None:
+    """`91` is Helsinki's LAU code `091` (the width of Finland's codes is three): the source dropped the zero."""
+    from ecosystem.domain.location import LocationResolver
+    from ecosystem.domain.models import Region
+    regions = [Region(nuts_id="FI", level=0, country="FI"), Region(nuts_id="FI1B1", level=3, country="FI")]
+    laus = [Municipality(country="FI", lau_code="091", name="Helsinki", nuts3="FI1B1", nuts3_source_version="2021"),
+            Municipality(country="FI", lau_code="049", name="Espoo", nuts3="FI1B1", nuts3_source_version="2021")]
+    resolver = LocationResolver(regions, [], laus, [], lambda country, postcode: None)
+    for code in ("91", "091", "0091"):
+        loc = resolver.resolve(Location(country="FI", municipality_code=code))
+        assert (loc.nuts3, loc.lau_code) == ("FI1B1", "091"), code
+    unknown = resolver.resolve(Location(country="FI", municipality_code="92"))
+    assert unknown.nuts3 is None

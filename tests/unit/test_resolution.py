@@ -136,9 +136,15 @@ def test_a_municipality_merges_with_the_government_named_after_it_only(sample: d
 
 
 def test_the_canonical_id_is_the_ror_id_else_the_smallest_pic(sample: dict[str, EntityRecord]) -> None:
-    result = resolve_entities(pick(sample, "999987260", "888895422", "999991334", "ror:05f950310"))
+    records = pick(sample, "999987260", "888895422", "999991334", "ror:05f950310")
+    result = resolve_entities(records)
     assert result.canonical["999991334"] == "ror:05f950310"
-    assert result.same("999987260", "888895422")  # Siemens AG under two PICs
+    # Siemens AG under two PICs: two legal entities unless a user says they are one
+    assert not result.same("999987260", "888895422")
+    pair = next(p for p in result.pairs if {p.left, p.right} == {"999987260", "888895422"})
+    assert pair.decision == "different" and "different PIC" in pair.reasons[-1]
+    result = resolve_entities(records, overrides=Overrides(merge=[("999987260", "888895422")]))
+    assert result.same("999987260", "888895422")
     assert result.canonical["999987260"] == "888895422"
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import gzip
 import json
 import zipfile
@@ -82,6 +83,29 @@ def test_the_most_specific_type_wins_and_ambiguous_types_alone_fall_back_to_a_de
     other = evidence_from_types(["other"], ["Docomomo International"])[0]
     assert other.helix is Helix.CIVIL_SOCIETY and other.confidence < 0.5
     assert evidence_from_types([]) == []
+
+
+def test_funder_never_decides_when_another_type_is_given() -> None:
+    """docs/ror.md: `funder` decides only alone; with `other` the record is read as `other`."""
+    both = evidence_from_types(["funder", "other"], ["Docomomo International"])[0]
+    assert both.helix is Helix.CIVIL_SOCIETY and both.value == "other"
+    assert evidence_from_types(["other", "funder"])[0].value == "other"
+    alone = evidence_from_types(["funder"], ["Docomomo International"])[0]
+    assert alone.helix is Helix.GOVERNMENT and alone.value == "funder"
+
+
+def test_placeholder_names_are_never_names_or_acronyms(raw_records: list[dict[str, Any]], tmp_path: Path) -> None:
+    record = copy.deepcopy(raw_records[0])
+    record["names"] = [*record["names"], {"value": "N/A", "types": ["acronym"], "lang": None},
+                       {"value": "unknown", "types": ["alias"], "lang": None}]
+    path = tmp_path / "ror.json"
+    path.write_text(json.dumps([record]), encoding="utf-8")
+    org = read_ror([path], cache_dir=tmp_path).organisations[0]
+    assert "N/A" not in org.acronyms and "unknown" not in org.names
+    record["names"] = [{"value": "unknown", "types": ["label"], "lang": None}]
+    path.write_text(json.dumps([record]), encoding="utf-8")
+    with pytest.raises(BadInputError, match="placeholders"):
+        read_ror([path], cache_dir=tmp_path)
 
 
 def test_names_in_all_languages_are_kept_with_the_display_name_first(orgs: dict[str, Organisation]) -> None:

@@ -466,3 +466,73 @@ def test_numbers_are_read_in_their_usual_european_spellings(text, value):
 def test_anything_else_is_not_a_number(text):
     with pytest.raises(ValueError):
         parse_number(text)
+
+
+# -- categories (tags), several a cell, and placeholders ----------------------------------------------------------
+
+CATEGORY_MAPPING = """
+[source]
+name = "participation-register"
+licence = "NLOD 2.0"
+
+[organisation]
+id = "orgnr"
+id_template = "no:{value}"
+name = "name"
+short_name = "short"
+country = { value = "NO" }
+category = %s
+
+[organisation.identifiers]
+orgnr = "orgnr"
+"""
+
+
+def test_a_separator_splits_a_multi_value_category_cell(tmp_path):
+    mapping = write_mapping(tmp_path, CATEGORY_MAPPING % '{ column = "groups", separator = "\\n" }')
+    rows = [["orgnr", "name", "short", "groups"],
+            ["971277882", "Norges Handikapforbund", "NHF", "Disabled people\nPatients\r\nDisabled people"],
+            ["864139442", "Norges Røde Kors", "Ukjent", "Refugees"],
+            ["971035854", "Oslo kommune", "-", "ukjent"]]
+    path = tmp_path / "register.csv"
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerows(rows)
+    orgs = {o.id: o for o in read_table(path, mapping).organisations}
+    assert orgs["no:971277882"].tags == ["Disabled people", "Patients"]
+    assert orgs["no:864139442"].tags == ["Refugees"]
+    assert orgs["no:971035854"].tags == []  # a placeholder is no category
+    # placeholders are never short names
+    assert orgs["no:971277882"].short_name == "NHF"
+    assert orgs["no:864139442"].short_name is None and orgs["no:971035854"].short_name is None
+
+
+def test_without_a_separator_a_category_cell_is_one_tag(tmp_path):
+    mapping = write_mapping(tmp_path, CATEGORY_MAPPING % '"groups"')
+    path = write_table(tmp_path, 'orgnr,name,short,groups\n971277882,NHF,NHF,"Disabled people; Patients"\n')
+    assert read_table(path, mapping).organisations[0].tags == ["Disabled people; Patients"]
+
+
+def test_a_placeholder_identifier_is_no_identifier(tmp_path):
+    mapping = write_mapping(tmp_path, CATEGORY_MAPPING.replace('orgnr = "orgnr"', 'orgnr = "orgnr"\nvat = "vat"')
+                            % '"groups"')
+    path = write_table(tmp_path, "orgnr,name,short,groups,vat\n971277882,NHF,NHF,Patients,N/A\n"
+                                 "864139442,Røde Kors,RK,Refugees,NO864139442MVA\n")
+    orgs = {o.id: o for o in read_table(path, mapping).organisations}
+    assert orgs["no:971277882"].identifiers == {"orgnr": "971277882"}
+    assert orgs["no:864139442"].identifiers["vat"] == "NO864139442MVA"
+
+
+@pytest.mark.parametrize("spec,message", [
+    ('{ column = "groups", separator = "" }', "non-empty"),
+    ('{ column = "groups", separator = 3 }', "non-empty"),
+    ('{ value = "x", separator = ";" }', "takes"),
+])
+def test_a_bad_separator_is_a_clear_error(tmp_path, spec, message):
+    with pytest.raises(BadInputError, match=message):
+        load_mapping(write_mapping(tmp_path, CATEGORY_MAPPING % spec))
+
+
+def test_a_separator_is_for_categories_only(tmp_path):
+    text = CATEGORY_MAPPING.replace('name = "name"', 'name = { column = "name", separator = ";" }') % '"groups"'
+    with pytest.raises(BadInputError, match="'separator' is for organisation.category only"):
+        load_mapping(write_mapping(tmp_path, text))
