@@ -24,7 +24,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import DATA, REPO, in_fresh_process
 
 REGION_FILES = ("regions/nuts2021_typology_labelpoints.csv", "regions/nuts2021_codes_names.csv",
-                "regions/NUTS_RG_20M_2021_4326_LEVL_3.geojson", "regions/postcode_to_nuts3_2024.csv.gz",
+                "regions/NUTS_RG_20M_2021_4326_LEVL_3.geojson", "regions/NUTS_RG_60M_2021_4326.geojson",
+                "regions/postcode_to_nuts3_2024.csv.gz",
                 "regions/nuts3_2021_to_2024.csv", "regions/nuts3_2016_to_2021.csv")
 SAMPLE = DATA / "cordis" / "h2020_organization_sample.csv"
 TABLE = DATA / "cordis" / "h2020_participations_full.csv.gz"

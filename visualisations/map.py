@@ -329,13 +329,27 @@ def _outline_data(outlines: Mapping[str, Sequence[Mapping[str, Any]]], types: Ma
 
 
 def _positions(layout: str, shown: list[dict[str, Any]], shown_edges: list[dict[str, Any]],
-               by_strength: list[str]) -> tuple[dict[str, tuple[float, float]], list[str], Any]:
-    """(positions, ids without a place, frame) for the layout."""
+               by_strength: list[str], given: Mapping[str, tuple[float, float]] | None = None,
+               ) -> tuple[dict[str, tuple[float, float]], list[str], Any]:
+    """(positions, ids without a place, frame) for the layout; `given` force positions are used when they
+    cover every node shown."""
     if layout == "geo":
         node_by_id = {n["id"]: n for n in shown}
         geo = geo_layout([node_by_id[i] for i in by_strength], strip=False)
         return geo.positions, geo.unlocated, geo.frame
+    if given is not None and all(n["id"] in given for n in shown):
+        return {n["id"]: given[n["id"]] for n in shown}, [], None
     return force_layout([n["id"] for n in shown], shown_edges), [], None
+
+
+def force_positions(nodes: list[dict[str, Any]], edges: list[dict[str, Any]], *, max_nodes: int = 1500,
+                    max_edges: int = DEFAULT_MAX_EDGES) -> dict[str, tuple[float, float]]:
+    """The force layout `render_network_map` would compute for these nodes and edges (after the same caps):
+    compute it once, keep it (per data version and filters) and pass it back as `positions`."""
+    all_nodes, all_edges = _normalise(nodes, edges)
+    shown, shown_edges, _ = cap_network(all_nodes, all_edges, max_nodes)
+    shown_edges, _ = cap_edges(shown_edges, max_edges)
+    return force_layout([n["id"] for n in shown], shown_edges)
 
 
 def _node_record(node: Mapping[str, Any], xy: tuple[float, float], wd: float, degree: int, max_wd: float,
@@ -376,6 +390,7 @@ def render_network_map(
     lang: str = "en",
     form: Mapping[str, Any] | None = None,
     csv_query: str | None = "",
+    positions: Mapping[str, tuple[float, float]] | None = None,
 ) -> str:
     """A complete, offline HTML page showing the collaboration network.
 
@@ -396,7 +411,7 @@ def render_network_map(
     shown_edges, dropped_edges = cap_edges(shown_edges, max_edges)
 
     by_strength = sorted((n["id"] for n in shown_nodes), key=lambda i: _rank_key(i, strength))
-    positions, unplaced_ids, frame = _positions(layout, shown_nodes, shown_edges, by_strength)
+    positions, unplaced_ids, frame = _positions(layout, shown_nodes, shown_edges, by_strength, positions)
     node_by_id = {n["id"]: n for n in shown_nodes}
     max_wd = max((strength[n["id"]][0] for n in shown_nodes), default=0.0)
     drawn = [i for i in by_strength if i in positions]
@@ -472,7 +487,8 @@ def _legend_counts(
 def render_network_payload(payload: dict[str, Any], *, layout: str = "geo", title: str = "helixmap network",
                            max_nodes: int = 1500, outlines: Mapping[str, Sequence[Mapping[str, Any]]] | None = None,
                            messages: Mapping[str, str] | None = None, lang: str = "en",
-                           form: Mapping[str, Any] | None = None, csv_query: str | None = "") -> str:
+                           form: Mapping[str, Any] | None = None, csv_query: str | None = "",
+                           positions: Mapping[str, tuple[float, float]] | None = None) -> str:
     """The map page for a network payload (`ecosystem.services.networks.network_payload`), saying when and
     how it was capped."""
     t = Messages(messages, lang)
@@ -481,4 +497,4 @@ def render_network_payload(payload: dict[str, Any], *, layout: str = "geo", titl
         notice = t("map.notice_capped", shown=t.num(len(payload["nodes"])), total=t.num(payload["total_nodes"]))
     return render_network_map(payload["nodes"], payload["edges"], layout=layout, title=title, notice=notice,
                               max_nodes=max_nodes, outlines=outlines, messages=messages, lang=lang, form=form,
-                              csv_query=csv_query)
+                              csv_query=csv_query, positions=positions)

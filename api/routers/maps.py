@@ -22,6 +22,7 @@ from ecosystem.services.region_links import nuts3_outlines
 from ecosystem.services.regions import checked_nuts
 from ecosystem.store.base import GraphReader
 from visualisations import render_network_payload
+from visualisations.map import force_positions
 
 router = APIRouter(prefix="/maps", tags=["maps"])
 
@@ -94,7 +95,8 @@ def _query(flt: NetworkFilter, extra: dict[str, Any]) -> str:
 
 
 def render_map_page(store: GraphReader, flt: NetworkFilter, layout: str, lang: str, max_nodes: int) -> str:
-    """The page (positions, outlines and all), computed once per data version, filter, layout and language."""
+    """The page (outlines and all), kept per data version, filter, layout and language; the force layout is
+    computed once per data version and filter (both languages share it)."""
     def compute() -> str:
         payload = network_payload(store, flt, limit=max_nodes)
         outlines = nuts3_outlines(store, (n["nuts3"] for n in payload["nodes"] if n.get("nuts3"))) \
@@ -106,9 +108,11 @@ def render_map_page(store: GraphReader, flt: NetworkFilter, layout: str, lang: s
                 "urban_rural": flt.urban_rural[0] if flt.urban_rural else "",
                 "year_from": flt.year_from or "", "year_to": flt.year_to or "", "other_lang": other,
                 "other_lang_query": _query(flt, {"layout": layout, "lang": other})}
+        positions = cache.get(store, ("map-force-layout", flt, max_nodes), lambda: force_positions(
+            payload["nodes"], payload["edges"], max_nodes=max_nodes)) if layout == "force" else None
         return render_network_payload(payload, layout=layout, title=map_title(store, flt, layout, lang),
                                       max_nodes=max_nodes, outlines=outlines, messages=catalogue(lang), lang=lang,
-                                      form=form, csv_query=_query(flt, {}))
+                                      form=form, csv_query=_query(flt, {}), positions=positions)
     return cache.get(store, ("map-page", flt, layout, lang, max_nodes), compute)
 
 

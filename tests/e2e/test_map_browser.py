@@ -226,3 +226,35 @@ def test_the_map_form_takes_empty_fields_as_any_and_the_network_api_gives_places
     nodes = httpx.get(server + "/api/v1/network", params={"nuts": "DE", "limit": 2000}, timeout=120).json()["nodes"]
     assert nodes and all(n["placed_by"] in ("coordinates", "region", None) for n in nodes)
     assert all((n["lat"], n["lon"]) != (0, 0) and (n["lat"] is None) == (n["placed_by"] is None) for n in nodes)
+
+
+@pytest.fixture(scope="module")
+def axe_source() -> str:
+    """axe-core from npm (the version the page tests use), installed at test time into test-artifacts/axe."""
+    import shutil
+    import subprocess
+
+    from tests.conftest import require
+    from tests.e2e.test_pages import AXE_DIR, AXE_VERSION
+
+    script = AXE_DIR / "node_modules" / "axe-core" / "axe.min.js"
+    if not script.exists():
+        npm = shutil.which("npm")
+        require(npm is not None, "npm is needed to install axe-core for the accessibility test (apt-get install npm)")
+        assert npm is not None
+        AXE_DIR.mkdir(parents=True, exist_ok=True)
+        subprocess.run([npm, "install", "--no-save", "--no-audit", "--no-fund", "--prefix", str(AXE_DIR),
+                        f"axe-core@{AXE_VERSION}"], check=True, capture_output=True, timeout=300)
+    return script.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("lang", ["en", "pl"])
+def test_axe_core_finds_no_serious_violation_on_the_maps(chromium: str, server: str, axe_source: str,
+                                                         lang: str) -> None:
+    from tests.e2e.test_pages import AXE_RUN
+
+    with browser.Chromium(chromium, window_size=WINDOW, timeout=300) as page:
+        for url in (f"/maps/network?nuts=DK&lang={lang}", f"/maps/network?nuts=DK&layout=force&lang={lang}"):
+            page.open(server + url, wait_for=READY)
+            page.evaluate(axe_source)
+            assert page.evaluate(AXE_RUN) == [], url

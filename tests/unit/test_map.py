@@ -302,3 +302,15 @@ def test_the_page_speaks_polish(small: tuple[list[dict], list[dict]]) -> None:
     assert page_data(html)["messages"]["map.open_finder"] == "Wyszukiwarka partnerów"
     english = render_network_map(*small)
     assert not re.search(r">\s*map\.[a-z_.]+\s*<", english)  # no message key shows instead of its text
+
+
+def test_given_force_positions_are_used_and_equal_the_computed_ones(small: tuple[list[dict], list[dict]]) -> None:
+    from visualisations.map import force_positions
+
+    positions = force_positions(*small, max_nodes=4)
+    assert set(positions) == set("abcd")
+    given = render_network_map(*small, layout="force", max_nodes=4, positions=positions)
+    assert given == render_network_map(*small, layout="force", max_nodes=4)
+    moved = {k: (x + 100.0, y) for k, (x, y) in positions.items()}
+    nodes = by_id(render_network_map(*small, layout="force", max_nodes=4, positions=moved))
+    assert nodes["a"]["x"] == round(moved["a"][0], 2)
