@@ -178,14 +178,25 @@ async def drive(server: Server, urls: list[str], clients: int, seconds: float) -
     refused = [r for r in out if r["status"] == 503 and r["retry_after"]]
     errors = [r for r in out if r not in refused and not (isinstance(r["status"], int) and 200 <= r["status"] < 300)]
     statuses: dict[str, int] = {}
+    kinds: dict[str, list[float]] = {}
     for r in out:
         statuses[str(r["status"])] = statuses.get(str(r["status"]), 0) + 1
+        if isinstance(r["status"], int) and 200 <= r["status"] < 300:
+            kinds.setdefault(kind_of(r["url"]), []).append(r["ms"])
     return {"clients": clients, "seconds": round(elapsed, 1), "requests": len(out), "statuses": statuses,
             "served": len(served), "refused_503_retry_after": len(refused), "errors": len(errors),
             "error_examples": [{k: e[k] for k in ("url", "status")} for e in errors[:5]],
             "requests_per_s": round(len(out) / elapsed, 1), "served_per_s": round(len(served) / elapsed, 1),
             "p50_ms": percentile(served, 0.50), "p95_ms": percentile(served, 0.95),
-            "max_ms": percentile(served, 1.0), "server_peak_rss_mib": round(server.peak_rss_mib, 1)}
+            "max_ms": percentile(served, 1.0), "server_peak_rss_mib": round(server.peak_rss_mib, 1),
+            "served_by_kind": {k: {"n": len(v), "p50_ms": percentile(v, 0.5), "p95_ms": percentile(v, 0.95)}
+                               for k, v in sorted(kinds.items())}}
+
+
+def kind_of(url: str) -> str:
+    """'/api/v1/organisations/123/recommendations?k=1' -> '/api/v1/organisations/{id}/recommendations'."""
+    parts = url.split("?", 1)[0].split("/")
+    return "/".join("{id}" if p.isdigit() or (len(p) == 2 and p.isupper()) else p for p in parts)
 
 
 def warm_up(base: str, urls: list[str]) -> dict[str, Any]:

@@ -1,8 +1,9 @@
 """The one cache of the services: values computed from a store, kept until the store's data changes.
 
 Entries are keyed by (store URI, data version, key), so a changed graph is never served from the cache:
-its new version simply misses. One eviction rule: at most `max_entries` entries, the least recently used
-goes first (entries of an old data version are never used again, so they age out the same way).
+its new version simply misses. One eviction rule: at most `max_entries` entries and at most `max_weight` of
+summed size (`weight_of`), the least recently used goes first (entries of an old data version are never used
+again, so they age out the same way).
 Thread-safe; a value is computed once even when several threads ask for it at the same time.
 """
 
@@ -17,18 +18,36 @@ from ecosystem.store.base import GraphReader
 
 T = TypeVar("T")
 
-MAX_ENTRIES = 16
-"""Enough for the full graph, its clusters, the partner index, the participations and a dozen filtered
-networks; each entry can be a whole collaboration graph, so the bound is on entries, kept small."""
+MAX_ENTRIES = 64
+"""Enough for the full graph, its clusters, the partner index, the participations and a few dozen filtered
+views (a crowd asking for 20-30 views thrashed a cache of 16: each miss rebuilt a graph)."""
+
+MAX_WEIGHT = 3_000_000
+"""Bound on the summed weight of the entries (`weight_of`: nodes + edges of a graph, items of a collection):
+about three and a half full H2020 collaboration graphs (36k nodes, 800k links each); keeps memory bounded when
+the views asked for are large."""
+
+
+def weight_of(value: Any) -> int:
+    """A rough size: nodes + edges of a graph, the length of anything sized, else 1."""
+    edges = getattr(value, "number_of_edges", None)
+    if callable(edges):
+        return int(value.number_of_nodes()) + int(edges())
+    try:
+        return len(value) + 1
+    except TypeError:
+        return 1
 
 
 class DataVersionCache:
     """Values keyed by (store URI, data version, key); least recently used evicted beyond `max_entries`."""
 
-    def __init__(self, max_entries: int = MAX_ENTRIES) -> None:
+    def __init__(self, max_entries: int = MAX_ENTRIES, max_weight: int = MAX_WEIGHT) -> None:
         if max_entries < 1:
             raise ValueError("a cache holds at least one entry")
         self.max_entries = max_entries
+        self.max_weight = max_weight
+        self._weights: dict[tuple[str, str, Hashable], int] = {}
         self._entries: OrderedDict[tuple[str, str, Hashable], Any] = OrderedDict()
         self._computing: dict[tuple[str, str, Hashable], threading.Lock] = {}
         self._lock = threading.Lock()
@@ -48,10 +67,14 @@ class DataVersionCache:
                     return self._entries[full_key]
             try:
                 value = compute()
+                weight = weight_of(value)
                 with self._lock:
                     self._entries[full_key] = value
-                    while len(self._entries) > self.max_entries:
-                        self._entries.popitem(last=False)
+                    self._weights[full_key] = weight
+                    while len(self._entries) > self.max_entries or (
+                            len(self._entries) > 1 and sum(self._weights.values()) > self.max_weight):
+                        old, _ = self._entries.popitem(last=False)
+                        self._weights.pop(old, None)
             finally:
                 with self._lock:
                     self._computing.pop(full_key, None)
@@ -61,6 +84,7 @@ class DataVersionCache:
         """Forget every entry."""
         with self._lock:
             self._entries.clear()
+            self._weights.clear()
 
     def __len__(self) -> int:
         with self._lock:
