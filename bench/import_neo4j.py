@@ -95,8 +95,8 @@ def import_phase(conn: dict[str, str], clear: bool) -> dict[str, Any]:
     before = store.stats()
     breakdown: dict[str, float] = {}
     cpu: dict[str, float] = {}
-    for name, method in (("organisations", "_write_organisations"), ("projects", "_write_projects"),
-                         ("participations", "_write_participations"), ("collaborations", "_rebuild_collaborations")):
+    for name, method in (("organisations", "create_organisations"), ("projects", "write_projects"),
+                         ("participations", "write_participations"), ("collaborations", "rebuild_collaborations")):
         setattr(store, method, _timed(breakdown, cpu, name, getattr(store, method)))
     start, start_cpu = time.perf_counter(), time.process_time()
     batch = read_table(TABLE, MAPPING)

@@ -118,10 +118,10 @@ def clear(conn: dict[str, str]) -> None:
 def real_projection(o0: int) -> list[list[Any]]:
     """The H2020 COLLABORATES_WITH projection as the store computes it, endpoints as internal ids o0 + n of the
     organisations created here (organisation n of the bulk capture, in its order)."""
-    from ecosystem.store.neo4j_bulk import _Capture
+    from ecosystem.store.neo4j_bulk import BulkWriter
     from importers.table import read_table
 
-    capture = _Capture()
+    capture = BulkWriter()
     capture.apply(read_table(DATA / "cordis" / "h2020_participations_full.csv.gz",
                              REPO / "examples" / "h2020_participations.toml"))
     a, b, *values = capture.projection

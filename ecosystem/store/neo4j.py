@@ -26,53 +26,65 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
 from ecosystem.domain.batch import ImportBatch, ImportReport
-from ecosystem.domain.bulk import paused_gc
 from ecosystem.domain.errors import (
     NotSupportedError,
     StoreUnavailableError,
 )
 from ecosystem.domain.filters import NetworkFilter
-from ecosystem.domain.location import RegionShape
-from ecosystem.domain.merge import merge_organisation, merge_project, stronger_role
+from ecosystem.domain.location import (
+    LocationResolver,
+    NutsConversion,
+    NutsVersions,
+    RegionShape,
+    normalise_postcode,
+)
+from ecosystem.domain.merge import stronger_role
 from ecosystem.domain.models import (
     HELICES,
     URBAN_RURAL,
     Municipality,
     Organisation,
     OrganisationRelation,
-    Participation,
     Place,
     Project,
     Region,
 )
-from ecosystem.domain.municipalities import link_municipality
+from ecosystem.domain.municipalities import MunicipalityMatcher
 from ecosystem.domain.nuts import COUNTRY_ALIASES, nuts_prefix
 from ecosystem.domain.resolution import Overrides
 from ecosystem.store.common import (
     fts_query,
     merge_regions,
     name_index_text,
-    note_location,
     unlocated_reason,
 )
 from ecosystem.store.cypher_guard import check_plan
 from ecosystem.store.entities import (
     Plan,
-    canonical_organisation,
-    fold_into_records,
     override_ids,
     overrides_from_json,
     overrides_to_json,
-    resolve_and_plan,
     worth_resolving,
 )
 from ecosystem.store.neo4j_runner import BoltRunner, QueryRunner, Statement
+from ecosystem.store.pipeline import (
+    Held,
+    ParticipationKey,
+    Participations,
+    ParticipationState,
+    apply_batch,
+    fold_participations,
+    merge_projects,
+    resolve_again,
+)
+
+__all__ = ["Neo4jStore", "collaboration_changes", "fold_participations", "merge_projects"]
 
 # Rows per transaction, measured on the full H2020 table (2-core machine, Neo4j 5.26, 2g heap / 2g page cache;
 # `bench/import_neo4j.py --sweep` and the side experiments noted in its docstring). Relationship writes are
@@ -249,26 +261,6 @@ UPDATE_PARTICIPATIONS = (
     "AND coalesce(r.record_id, '') = coalesce(row[5], '') "
     "SET r.role = row[2], r.ec_contribution = row[3], r.source = row[4]")
 
-# (project, organisation node, source record when it is one of several merged into the node, else '')
-ParticipationKey = tuple[str, str, str]
-ParticipationState = tuple[Any, Any, Any]  # (role, EC contribution, source as JSON)
-
-
-def fold_participations(participations: Iterable[Participation], grouped: dict[str, str],
-                        existing: dict[ParticipationKey, ParticipationState]
-                        ) -> dict[ParticipationKey, ParticipationState]:
-    """The state of every participation a batch names once written. A record merged into another organisation
-    takes part through that organisation's node; a batch naming one participation twice folds both rows, in
-    order: the stronger role, the last amount."""
-    state: dict[ParticipationKey, ParticipationState] = {}
-    for p in participations:
-        oid = grouped.get(p.organisation_id, p.organisation_id)
-        key = (p.project_id, oid, p.organisation_id if oid != p.organisation_id else "")
-        old = state.get(key) or existing.get(key)
-        role = stronger_role(old[0] if old else None, p.role)
-        ec = p.ec_contribution if p.ec_contribution is not None else (old[1] if old else None)
-        state[key] = (role, ec, p.source.model_dump_json())
-    return state
 
 
 def participation_rows(todo: list[ParticipationKey], state: dict[ParticipationKey, ParticipationState],
@@ -286,28 +278,29 @@ def participation_rows(todo: list[ParticipationKey], state: dict[ParticipationKe
     return create, update
 
 
-def _project_row(p: Project) -> dict[str, Any]:
+def project_row(p: Project) -> dict[str, Any]:
+    """A project's node properties."""
     return {"id": p.id, "acronym": p.acronym, "start_year": p.start_year, "end_year": p.end_year,
             "doc": p.model_dump_json()}
 
 
-def merge_projects(projects: list[Project], named: list[str], existing: dict[str, Project]) -> dict[str, Project]:
-    """The state of every project a batch names once written: its records merged, in order, into the stored one
-    (a record naming only the id changes nothing), and a bare project for one only a participation names."""
-    current: dict[str, Project] = {}
-    for project in projects:
-        old = current.get(project.id)
-        if old is None:
-            old = existing.get(project.id)
-        merged = merge_project(old, project) if project.model_fields_set - {"id"} or old is None else old
-        current[project.id] = old if old is not None and merged == old else merged
-    for pid in named:
-        if pid not in current:
-            current[pid] = existing[pid] if pid in existing else merge_project(None, Project(id=pid))
-    return current
+def organisation_row(o: Organisation) -> dict[str, Any]:
+    """An organisation's node properties (`resolvable` and `grouped` select the records resolution reads)."""
+    loc = o.location
+    return {"id": o.id, "name": o.name, "country": o.country, "helix": o.helix.value.value,
+            "helix_confidence": o.helix.confidence, "nuts3": loc.nuts3, "urban_rural": loc.urban_rural.value,
+            "degurba": loc.degurba.value if loc.degurba else None, "lat": loc.lat, "lon": loc.lon,
+            "city": loc.city, "name_text": name_index_text(o), "doc": o.model_dump_json(),
+            "resolvable": worth_resolving(o), "grouped": True if o.records else None}
 
 
-def dissolve_group(canonical_id: str, record_rows: list[dict[str, Any]]) -> list[Statement]:
+def relation_rows(relations: list[OrganisationRelation]) -> list[dict[str, Any]]:
+    """(:OrgRelation) node properties, keyed by source, target and kind."""
+    return [{"key": f"{r.source_id}|{r.target_id}|{r.kind}", "source_id": r.source_id, "target_id": r.target_id,
+             "kind": r.kind, "source": r.source.model_dump_json()} for r in relations]
+
+
+def dissolve_statements(canonical_id: str, record_rows: list[dict[str, Any]]) -> list[Statement]:
     """One transaction undoing a group: its records back on their own nodes, with their participations."""
     return [
         (SAVE_ORGS, {"rows": record_rows}),
@@ -319,7 +312,7 @@ def dissolve_group(canonical_id: str, record_rows: list[dict[str, Any]]) -> list
     ]
 
 
-def form_group(canonical_id: str, record_ids: list[str], docs: dict[str, Organisation],
+def form_statements(canonical_id: str, record_ids: list[str], docs: dict[str, Organisation],
                row: dict[str, Any]) -> list[Statement]:
     """One transaction forming a group: its records kept as (:OrgRecord), their participations moved to the
     group's node (remembering their record), their own nodes deleted, the group's node written (`row`)."""
@@ -371,6 +364,10 @@ class Neo4jStore:
         self.uri = uri
         self.database = database
         self._runner: QueryRunner = runner if runner is not None else _connect(uri, username, password, database)
+        # what one import keeps between its steps (see `import_transaction`)
+        self._held = Held()
+        self._created: dict[str, dict[str, int]] = {"Organisation": {}, "Project": {}}
+        self._projection: list[list[Any]] | None = None
         self._ensure_schema()
 
     def __enter__(self) -> Self:
@@ -422,42 +419,34 @@ class Neo4jStore:
         self._run("MATCH (m:HelixmapMeta {key: 'meta'}) SET m.data_version = m.data_version + 1, "
                   "m.data_updated = toString(datetime.truncate('second', datetime({timezone: '+00:00'})))")
 
-    # -- writing ---------------------------------------------------------------------------------
+    # -- writing: the storage primitives of the import pipeline (`ecosystem.store.pipeline`) ---------------------
     def apply(self, batch: ImportBatch, progress: Any = None) -> ImportReport:
-        report = ImportReport(label=batch.label, warnings=list(batch.warnings))
-        with paused_gc():
-            before = self._counts()
-            changed = 0
-            regions_changed = self._write_regions(batch, report)
-            changed += regions_changed
-            grouped = self._grouped() if before["organisations"] else {}
-            current, org_changes, org_ids = self._write_organisations(
-                [o for o in batch.organisations if o.id not in grouped], report, empty=not before["organisations"])
-            refolded = self._write_group_records([o for o in batch.organisations if o.id in grouped], grouped)
-            current.update(refolded)
-            report.organisations = len(batch.organisations)
-            changed += org_changes + len(refolded)
-            projects, project_changes, project_ids, years_changed = self._write_projects(
-                batch, report, empty=not before["projects"])
-            changed += project_changes
-            part_changes, projection = self._write_participations(batch, report, org_ids, project_ids, projects,
-                                                                  grouped, empty=not before["participations"])
-            changed += part_changes
-            changed += self._write_relations(batch.relations)
-            regions_loaded = bool(before["regions"] or regions_changed)
-            changed += self._relocate(None if regions_changed else current, report, regions_loaded=regions_loaded)
-            if batch.organisations and self._resolve(report, regions_loaded=regions_loaded):
-                changed += 1
-                projection = None  # participations moved: the projection is read back
-            if part_changes or years_changed or self._collaborations_dirty():
-                # when the store held no participations before, the batch's are all there is: the projection
-                # is computed from memory instead of reading them back
-                self._rebuild_collaborations(progress, projection, had=before["collaborations"])
-                changed += 1
-            report.changed = changed
-            if changed:
-                self._bump()
-        return report
+        return apply_batch(self, batch, progress)
+
+    def resolve(self, overrides: Overrides | None = None, *, keep_overrides: bool = True,
+                review_path: Path | None = None) -> ImportReport:
+        """Run entity resolution again: with new `overrides` (kept in the store for later imports; none and
+        `keep_overrides=False` drops them), writing the uncertain pairs to `review_path` when given."""
+        return resolve_again(self, overrides, keep_overrides=keep_overrides, review_path=review_path)
+
+    @contextmanager
+    def import_transaction(self) -> Iterator[Held]:
+        """An import is written in batches, not one transaction (see the module docstring); what this import
+        created (internal ids) and the projection computed from memory are kept until it ends."""
+        self._held = Held(**self._counts())
+        self._created = {"Organisation": {}, "Project": {}}
+        self._projection = None
+        try:
+            yield self._held
+        finally:
+            self._created = {"Organisation": {}, "Project": {}}
+            self._projection = None
+
+    def changes(self, counted: int) -> int:
+        return counted
+
+    def bump(self, *, regions_changed: bool) -> None:
+        self._bump()
 
     def _counts(self) -> dict[str, int]:
         """What the store holds before an import, from the count store (constant time)."""
@@ -470,12 +459,12 @@ class Neo4jStore:
             "RETURN organisations, projects, participations, collaborations, regions", read=True)
         return dict(rows[0])
 
-    def _collaborations_dirty(self) -> bool:
+    def collaborations_dirty(self) -> bool:
         """Whether something the projection depends on was written since it was last rebuilt."""
         return bool(self._run("MATCH (m:HelixmapMeta {key: 'meta'}) RETURN m.collaborations_dirty AS d",
                               read=True)[0]["d"])
 
-    def _mark_dirty(self) -> None:
+    def mark_dirty(self) -> None:
         """Set before anything the projection depends on is written; cleared once it is rebuilt."""
         self._run("MATCH (m:HelixmapMeta {key: 'meta'}) SET m.collaborations_dirty = true")
 
@@ -487,9 +476,7 @@ class Neo4jStore:
                                  read=True, keys=chunk)[0]["ids"])
         return out
 
-    def _write_regions(self, batch: ImportBatch, report: ImportReport) -> int:
-        if not batch.touches_regions():
-            return 0
+    def write_regions(self, batch: ImportBatch) -> int:
         changed = 0
         stored = {r["id"]: r["doc"] for r in self._run("MATCH (r:Region) RETURN r.nuts_id AS id, r.doc AS doc",
                                                          read=True)}
@@ -530,10 +517,10 @@ class Neo4jStore:
         changed += self._merge_simple(
             "Place", [{"key": p.geonames_id, "country": p.country, "doc": p.model_dump_json()}
                       for p in batch.places], ("country", "doc"))
-        report.regions = len(batch.regions) + len(batch.region_names) + len(batch.shapes) + len(batch.places)
-        report.municipalities = len(batch.municipalities)
-        report.postcodes = len(batch.postcodes)
         return changed
+
+    def region_count(self) -> int:
+        return int(self._run("MATCH (r:Region) RETURN count(r) AS n", read=True)[0]["n"])
 
     def _merge_simple(self, label: str, rows: list[dict[str, Any]], fields: tuple[str, ...]) -> int:
         """MERGE lookup nodes by key, writing only those that differ; returns how many changed."""
@@ -546,6 +533,12 @@ class Neo4jStore:
         sets = ", ".join(f"n.{f} = row.{f}" for f in fields)
         self._write_batches(f"UNWIND $rows AS row MERGE (n:{label} {{key: row.key}}) SET {sets}", todo)
         return len(todo)
+
+    def load_organisations(self, ids: list[str]) -> dict[str, Organisation]:
+        return self._load_orgs(ids)
+
+    def all_organisations(self) -> dict[str, Organisation]:
+        return self._load_orgs(None)
 
     def _load_orgs(self, ids: list[str] | None) -> dict[str, Organisation]:
         out: dict[str, Organisation] = {}
@@ -563,16 +556,11 @@ class Neo4jStore:
 
     @staticmethod
     def _org_row(o: Organisation) -> dict[str, Any]:
-        loc = o.location
-        return {"id": o.id, "name": o.name, "country": o.country, "helix": o.helix.value.value,
-                "helix_confidence": o.helix.confidence, "nuts3": loc.nuts3, "urban_rural": loc.urban_rural.value,
-                "degurba": loc.degurba.value if loc.degurba else None, "lat": loc.lat, "lon": loc.lon,
-                "city": loc.city, "name_text": name_index_text(o), "doc": o.model_dump_json(),
-                "resolvable": worth_resolving(o), "grouped": True if o.records else None}
+        return organisation_row(o)
 
-    def _save_orgs(self, orgs: list[Organisation]) -> None:
+    def save_organisations(self, orgs: list[Organisation]) -> None:
         """Write organisations that may already be stored, moving their LOCATED_IN link with them."""
-        self._write_batches(SAVE_ORGS, [self._org_row(o) for o in orgs], size=NODE_BATCH)
+        self._write_batches(SAVE_ORGS, [organisation_row(o) for o in orgs], size=NODE_BATCH)
 
     def _create_nodes(self, label: str, rows: list[dict[str, Any]]) -> dict[str, int]:
         """CREATE nodes known not to exist yet (no index seek, unlike MERGE); returns their internal ids."""
@@ -584,72 +572,40 @@ class Neo4jStore:
             ids.update(self._runner.write(query, {"rows": chunk})[0]["ids"])
         return ids
 
-    def _write_organisations(self, orgs: list[Organisation], report: ImportReport, *,
-                             empty: bool) -> tuple[dict[str, Organisation], int, dict[str, int]]:
-        """Merge and write organisations. Returns the stored state of every organisation in the batch, how many
-        changed, and the internal ids of those created."""
-        report.organisations = len(orgs)
-        if not orgs:
-            return {}, 0, {}
-        existing = {} if empty else self._load_orgs(list(dict.fromkeys(o.id for o in orgs)))
-        current: dict[str, Organisation] = {}
-        for org in orgs:  # a batch naming one organisation twice folds both records, in order
-            old = current.get(org.id)
-            if old is None:
-                old = existing.get(org.id)
-            merged = merge_organisation(old, org)
-            current[org.id] = old if old is not None and merged == old else merged
-        new = [o for oid, o in current.items() if oid not in existing]
-        changed = [o for oid, o in current.items() if oid in existing and o != existing[oid]]
-        rows = [self._org_row(o) for o in new]
-        ids = self._create_nodes("Organisation", rows)
-        self._create_located_in([{"id": r["id"], "nuts3": r["nuts3"]} for r in rows if r["nuts3"]])
-        self._save_orgs(changed)
-        return current, len(new) + len(changed), ids
-
-    def _create_located_in(self, rows: list[dict[str, Any]]) -> None:
-        """LOCATED_IN of organisations just created ({id, nuts3}), to the regions that are stored."""
+    def create_organisations(self, orgs: list[Organisation]) -> None:
+        """CREATE organisations known to be new, with their LOCATED_IN link to the regions that are stored."""
+        rows = [organisation_row(o) for o in orgs]
+        self._created["Organisation"].update(self._create_nodes("Organisation", rows))
         self._write_batches("UNWIND $rows AS row MATCH (o:Organisation {id: row.id}) "
-                            "MATCH (r:Region {nuts_id: row.nuts3}) CREATE (o)-[:LOCATED_IN]->(r)", rows)
+                            "MATCH (r:Region {nuts_id: row.nuts3}) CREATE (o)-[:LOCATED_IN]->(r)",
+                            [{"id": r["id"], "nuts3": r["nuts3"]} for r in rows if r["nuts3"]])
 
-    def _write_relations(self, relations: list[OrganisationRelation]) -> int:
+    def write_relations(self, relations: list[OrganisationRelation]) -> int:
         """Links between organisations other than collaboration (ROR parent, child...); returns how many changed."""
-        return self._merge_simple(
-            "OrgRelation", [{"key": f"{r.source_id}|{r.target_id}|{r.kind}", "source_id": r.source_id,
-                             "target_id": r.target_id, "kind": r.kind, "source": r.source.model_dump_json()}
-                            for r in relations], ("source_id", "target_id", "kind", "source"))
+        return self._merge_simple("OrgRelation", relation_rows(relations), ("source_id", "target_id", "kind", "source"))
 
-    # -- entity resolution (see ecosystem/entities.py) -----------------------------------------------
+    # -- entity resolution (see ecosystem/store/entities.py) -------------------------------------
+    def grouped(self) -> dict[str, str]:
+        return self._grouped()
+
     def _grouped(self) -> dict[str, str]:
         """Record id -> canonical id of every source record kept in a group."""
         return {r["id"]: r["c"] for r in self._run("MATCH (r:OrgRecord) RETURN r.id AS id, r.canonical_id AS c",
                                                   read=True)}
 
-    def _group_members(self, canonical_ids: list[str]) -> dict[str, dict[str, Organisation]]:
+    def group_members(self, canonical_ids: list[str]) -> dict[str, dict[str, Organisation]]:
         out: dict[str, dict[str, Organisation]] = {}
         for r in self._run("UNWIND $ids AS c MATCH (r:OrgRecord {canonical_id: c}) RETURN c, r.id AS id, r.doc AS doc",
                            read=True, ids=canonical_ids):
             out.setdefault(r["c"], {})[r["id"]] = Organisation.model_validate_json(r["doc"])
         return out
 
-    def _write_group_records(self, orgs: list[Organisation], grouped: dict[str, str]) -> dict[str, Organisation]:
-        """Fold records of merged organisations into their stored records and refold the groups they changed."""
-        if not orgs:
-            return {}
-        members = self._group_members(sorted({grouped[o.id] for o in orgs}))
-        touched = fold_into_records(orgs, members, grouped)
-        if not touched:
-            return {}
-        stored = self._load_orgs(sorted(touched))
-        out = {c: canonical_organisation(c, members[c], stored[c].same_as if c in stored else [])
-               for c in sorted(touched)}
+    def save_group_records(self, members: dict[str, dict[str, Organisation]]) -> None:
         self._write_batches("UNWIND $rows AS row MATCH (r:OrgRecord {id: row.id}) SET r.doc = row.doc",
-                            [{"id": rid, "doc": doc.model_dump_json()} for c in sorted(touched)
+                            [{"id": rid, "doc": doc.model_dump_json()} for c in sorted(members)
                              for rid, doc in members[c].items()])
-        self._save_orgs(list(out.values()))
-        return out
 
-    def _projects_of(self, ids: list[str]) -> dict[str, set[str]]:
+    def projects_of(self, ids: list[str]) -> dict[str, set[str]]:
         """The projects each source record takes part in (on its own node, or through its group's node)."""
         out: dict[str, set[str]] = {}
         for r in self._run(
@@ -663,33 +619,15 @@ class Neo4jStore:
             out.setdefault(r["rid"], set()).update(r["ps"])
         return out
 
-    def resolve(self, overrides: Overrides | None = None, *, keep_overrides: bool = True,
-                review_path: Path | None = None) -> ImportReport:
-        """Run entity resolution again: with new `overrides` (kept in the store for later imports; none and
-        `keep_overrides=False` drops them), writing the uncertain pairs to `review_path` when given."""
-        report = ImportReport(label="entity resolution")
-        with paused_gc():
-            if overrides is not None or not keep_overrides:
-                self._run("MATCH (m:HelixmapMeta {key: 'meta'}) SET m.resolution_overrides = $o",
-                          o=json.dumps(overrides_to_json(overrides)) if overrides is not None else None)
-            regions_loaded = bool(self._counts()["regions"])
-            moved = self._resolve(report, regions_loaded=regions_loaded, review_path=review_path)
-            if moved or self._collaborations_dirty():
-                self._rebuild_collaborations()
-                report.changed = 1
-                self._bump()
-        return report
+    def store_overrides(self, overrides: Overrides | None) -> None:
+        self._run("MATCH (m:HelixmapMeta {key: 'meta'}) SET m.resolution_overrides = $o",
+                  o=json.dumps(overrides_to_json(overrides)) if overrides is not None else None)
 
-    def _resolve(self, report: ImportReport, *, regions_loaded: bool, review_path: Path | None = None) -> bool:
-        """Run entity resolution over every source record and regroup what changed; True if anything moved."""
-        todo = self._plan_resolution(report, review_path=review_path)
-        return self._regroup(todo, regions_loaded=regions_loaded) if todo else False
-
-    def _stored_overrides(self) -> Overrides | None:
+    def stored_overrides(self) -> Overrides | None:
         meta = self._run("MATCH (m:HelixmapMeta {key: 'meta'}) RETURN m.resolution_overrides AS o", read=True)
         return overrides_from_json(json.loads(meta[0]["o"]) if meta and meta[0]["o"] else None)
 
-    def _resolution_records(self, overrides: Overrides | None) -> list[Organisation]:
+    def resolution_records(self, overrides: Overrides | None) -> list[Organisation]:
         """The records that can match (see `worth_resolving`), any record a user's override names, and the
         records of every group (a group's node is not a record)."""
         records = [Organisation.model_validate_json(r["doc"]) for r in self._run(
@@ -699,55 +637,22 @@ class Neo4jStore:
             "MATCH (r:OrgRecord) RETURN r.doc AS doc", read=True)]
         return records
 
-    def _plan_resolution(self, report: ImportReport, *, review_path: Path | None = None) -> Plan:
-        """Resolve the stored records; the groups to undo and to form."""
-        overrides = self._stored_overrides()
-        return resolve_and_plan(self._resolution_records(overrides), self.record_groups(), overrides, report,
-                                projects_of=self._projects_of, review_path=review_path)
+    def defer_regrouping(self, plan: Plan) -> bool:
+        return False
 
-    def _regroup(self, todo: Plan, *, regions_loaded: bool) -> bool:
-        """Undo and form the planned groups; True (something moved).
+    def dissolve_group(self, canonical_id: str, members: list[Organisation]) -> None:
+        """One transaction undoing a group (see `dissolve_statements`)."""
+        self._projection = None  # participations move: the projection is read back
+        self._runner.write_together(dissolve_statements(canonical_id, [organisation_row(o) for o in members]))
 
-        Each group is undone or made in one transaction, after the projection is marked dirty: an interrupted
-        regrouping leaves whole groups, and the next import finishes it."""
-        self._mark_dirty()
-        members = self._group_members(todo.dissolve)
-        for c in todo.dissolve:  # back to one node per record, participations with them
-            self._runner.write_together(dissolve_group(c, [self._org_row(o) for o in members.get(c, {}).values()]))
-        formed: dict[str, Organisation] = {}
-        for c, rids in todo.form.items():
-            docs = self._load_orgs(rids)
-            org = canonical_organisation(c, docs, todo.pairs.get(c, []))
-            self._runner.write_together(form_group(c, rids, docs, self._org_row(org)))
-            formed[c] = org
-        self._relocate(formed, ImportReport(label="resolution"), regions_loaded=regions_loaded)
-        return True
+    def form_group(self, canonical_id: str, record_ids: list[str], records: dict[str, Organisation],
+                   organisation: Organisation) -> None:
+        """One transaction forming a group (see `form_statements`)."""
+        self._projection = None
+        self._runner.write_together(form_statements(canonical_id, record_ids, records,
+                                                    organisation_row(organisation)))
 
-    def _write_projects(self, batch: ImportBatch, report: ImportReport, *,
-                        empty: bool) -> tuple[dict[str, Project], int, dict[str, int], bool]:
-        """Merge and write projects, and a bare node for a project only named by a participation.
-
-        Returns the stored state of every project the batch names, how many changed, the internal ids of those
-        created, and whether a stored project's years changed (the projection carries them)."""
-        report.projects = len(batch.projects)
-        named = list(dict.fromkeys([p.id for p in batch.projects] + [p.project_id for p in batch.participations]))
-        if not named:
-            return {}, 0, {}, False
-        existing = {} if empty else self._stored_projects(named)
-        current = merge_projects(batch.projects, named, existing)
-        new = [_project_row(p) for pid, p in current.items() if pid not in existing]
-        changed = [p for pid, p in current.items() if pid in existing and p != existing[pid]]
-        years_changed = any((p.start_year, p.end_year) != (existing[p.id].start_year, existing[p.id].end_year)
-                            for p in changed)
-        if years_changed:
-            self._mark_dirty()
-        ids = self._create_nodes("Project", new)
-        self._write_batches("UNWIND $rows AS row MERGE (p:Project {id: row.id}) SET p.acronym = row.acronym, "
-                            "p.start_year = row.start_year, p.end_year = row.end_year, p.doc = row.doc",
-                            [_project_row(p) for p in changed], size=NODE_BATCH)
-        return current, len(new) + len(changed), ids, years_changed
-
-    def _stored_projects(self, ids: list[str]) -> dict[str, Project]:
+    def load_projects(self, ids: list[str]) -> dict[str, Project]:
         existing: dict[str, Project] = {}
         for chunk in _chunks(ids, LOOKUP_BATCH):
             for doc in self._run("UNWIND $ids AS id MATCH (p:Project {id: id}) RETURN collect(p.doc) AS docs",
@@ -756,44 +661,43 @@ class Neo4jStore:
                 existing[p.id] = p
         return existing
 
-    def _write_participations(self, batch: ImportBatch, report: ImportReport, org_ids: dict[str, int],
-                              project_ids: dict[str, int], projects: dict[str, Project], grouped: dict[str, str],
-                              *, empty: bool) -> tuple[int, Any]:
-        """Write PARTICIPATES_IN: CREATE where the pair is new, SET where it changed.
+    def write_projects(self, new: list[Project], changed: list[Project]) -> None:
+        """CREATE the new projects (keeping their internal ids), SET the changed ones."""
+        self._created["Project"].update(self._create_nodes("Project", [project_row(p) for p in new]))
+        self._write_batches("UNWIND $rows AS row MERGE (p:Project {id: row.id}) SET p.acronym = row.acronym, "
+                            "p.start_year = row.start_year, p.end_year = row.end_year, p.doc = row.doc",
+                            [project_row(p) for p in changed], size=NODE_BATCH)
 
-        Returns how many changed and, when the store held no participations before, the collaboration
-        projection of what is now stored (see `_collaborations`), computed without reading anything back."""
-        report.participations = len(batch.participations)
-        if not batch.participations:
-            return 0, None
-        existing = {} if empty else self._stored_participations(sorted({p.project_id for p in batch.participations}))
-        state = fold_participations(batch.participations, grouped, existing)
-        todo = [k for k, v in state.items() if existing.get(k) != v]
-        needed = {o for _, o, _ in (state if empty else todo)}
-        orgs = dict(org_ids)
+    def write_participations(self, parts: Participations, report: ImportReport) -> int:
+        """Write PARTICIPATES_IN by internal node id: CREATE where the pair is new, SET where it changed.
+
+        When the store held no participations before, the collaboration projection of what is now stored (see
+        `_collaborations`) is computed from memory, by a second thread while this one waits for the server."""
+        needed = {o for _, o, _ in (parts.state if parts.empty else parts.todo)}
+        orgs = dict(self._created["Organisation"])
         orgs.update(self._node_ids("Organisation", sorted(needed - orgs.keys())))
-        nodes = dict(project_ids)
-        nodes.update(self._node_ids("Project", sorted({p for p, _, _ in todo} - nodes.keys())))
+        nodes = dict(self._created["Project"])
+        nodes.update(self._node_ids("Project", sorted({p for p, _, _ in parts.todo} - nodes.keys())))
         unknown = sorted(needed - orgs.keys())
         if unknown:
             report.warnings.append(f"{len(unknown)} organisation(s) named only by participations were not stored, "
                                    f"so neither are their participations (first: {unknown[0]})")
-        create, update = participation_rows(todo, state, existing, orgs, nodes)
+        create, update = participation_rows(parts.todo, parts.state, parts.existing, orgs, nodes)
         if create or update:
-            self._mark_dirty()
+            self.mark_dirty()
         with ThreadPoolExecutor(1) as pool:
             projection = None
-            if empty:
-                # nothing was stored before: what is written now is every participation there is, so the
-                # projection is computed from memory, by a second thread while this one waits for the server
-                members = [(pid, oid, orgs[oid], v[1], projects[pid].start_year, projects[pid].end_year)
-                           for (pid, oid, _), v in state.items() if oid in orgs and pid in nodes]
+            if parts.empty:
+                members = [(pid, oid, orgs[oid], v[1], parts.projects[pid].start_year, parts.projects[pid].end_year)
+                           for (pid, oid, _), v in parts.state.items() if oid in orgs and pid in nodes]
                 projection = pool.submit(_collaborations, members)
-            self._create_participations(create)
+            self._write_batches(CREATE_PARTICIPATIONS, create, size=PART_BATCH)
             self._write_batches(UPDATE_PARTICIPATIONS, update, size=PART_BATCH)
-            return len(create) + len(update), projection.result() if projection is not None else None
+            if projection is not None:
+                self._projection = projection.result()
+        return len(create) + len(update)
 
-    def _stored_participations(self, project_ids: list[str]) -> dict[ParticipationKey, ParticipationState]:
+    def load_participations(self, project_ids: list[str]) -> dict[ParticipationKey, ParticipationState]:
         """The stored participations in the given projects, by (project, organisation node, record or '')."""
         existing: dict[ParticipationKey, ParticipationState] = {}
         for chunk in _chunks(project_ids, PART_BATCH):
@@ -804,10 +708,10 @@ class Neo4jStore:
                 existing[(pid, oid, rid)] = (role, ec, source)
         return existing
 
-    def _create_participations(self, rows: list[list[Any]]) -> None:
-        """CREATE participations known to be new: [organisation id, project id (internal), role, EC
-        contribution, source, record id or None]."""
-        self._write_batches(CREATE_PARTICIPATIONS, rows, size=PART_BATCH)
+    def rebuild_collaborations(self, progress: Any) -> None:
+        """The projection computed from memory during this import when there is one, else read back."""
+        self._rebuild_collaborations(progress, self._projection, had=self._held.collaborations)
+        self._projection = None
 
     def _rebuild_collaborations(self, progress: Any = None, projection: list[list[Any]] | None = None,
                                 had: int = 1) -> None:
@@ -816,7 +720,7 @@ class Neo4jStore:
         The projection is computed in Python from the participations read back from the server (unless given),
         compared with what is stored (unless nothing was), and only the difference is written: new pairs are
         CREATEd by internal node id, changed ones SET, vanished ones (and any duplicate) deleted."""
-        self._mark_dirty()
+        self.mark_dirty()
         if projection is None:
             projection = _collaborations(self._participation_members())
         deletes: list[int] = []
@@ -864,16 +768,7 @@ class Neo4jStore:
                     progress.advance(task, done)
 
     # -- locations -------------------------------------------------------------------------------
-    def _resolver(self, orgs: list[Organisation]) -> Any:
-        from ecosystem.domain.location import (
-            LocationResolver,
-            NutsConversion,
-            NutsVersions,
-            RegionShape,
-            normalise_postcode,
-        )
-        from ecosystem.domain.municipalities import MunicipalityMatcher
-
+    def location_resolver(self, orgs: list[Organisation]) -> tuple[LocationResolver, MunicipalityMatcher]:
         regions = [Region.model_validate_json(r["doc"]) for r in self._run(
             "MATCH (r:Region) WHERE r.doc IS NOT NULL RETURN r.doc AS doc", read=True)]
         shapes = [RegionShape(nuts_id=r["id"], level=r["level"], geometry=json.loads(r["g"])) for r in self._run(
@@ -907,33 +802,6 @@ class Neo4jStore:
                                     lambda country, pc: found.get((country, pc)), postcode_countries=countries,
                                     places=places)
         return resolver, MunicipalityMatcher(municipalities, NutsVersions(conversions))
-
-    def _relocate(self, given: dict[str, Organisation] | None, report: ImportReport, *,
-                  regions_loaded: bool) -> int:
-        """Resolve NUTS3, urban-rural type and degree of urbanisation for the given organisations (all: None).
-
-        `given` is the stored state of the batch's organisations, kept in memory by `_write_organisations`:
-        nothing is read back unless every organisation has to be placed again (the regions changed)."""
-        if given is not None and not given:
-            return 0
-        if not regions_loaded:
-            for o in (given or {}).values():
-                reason = unlocated_reason(o, regions_loaded=False)
-                report.unlocated[reason] = report.unlocated.get(reason, 0) + 1
-            return 0
-        orgs = self._load_orgs(None) if given is None else given
-        resolver, matcher = self._resolver(list(orgs.values()))
-        changed = []
-        for org in orgs.values():
-            loc = resolver.resolve(org.location)
-            located = org.model_copy(update={"location": loc}) if loc != org.location else org
-            located = link_municipality(located, matcher)
-            if located is not org:
-                org = located
-                changed.append(org)
-            note_location(report, org)
-        self._save_orgs(changed)
-        return len(changed)
 
     # -- reading ---------------------------------------------------------------------------------
     def stats(self) -> dict[str, Any]:

@@ -7,15 +7,16 @@ the full path is: compute the records -> write CSV files -> stop the server -> i
 create the schema (constraints and indexes populate from the imported data) -> form the entity-resolution
 groups, if any, through Bolt.
 
-What is written is exactly what `Neo4jStore.apply` writes into an empty store: the batch goes through
-`Neo4jStore.apply` itself, run by `_Capture`, a writer whose write steps (creating nodes, PARTICIPATES_IN,
-organisation relations, the COLLABORATES_WITH projection) keep their rows for the CSV files and whose reads
-answer as an empty store does, so record merging, participation folding, entity resolution and the projection
-are the store's own code. A step it does not define reaches a runner with no server behind it, which refuses it
-with `NotSupportedError`; batches that `touches_regions()` (regions, municipalities, postcodes, places) are
-refused up front: use the normal path for those.
+What is written is exactly what `Neo4jStore.apply` writes into an empty store: the batch goes through the
+same import pipeline (`ecosystem.store.pipeline.apply_batch`), with `BulkWriter` as its writer. Its write
+primitives (creating nodes, PARTICIPATES_IN, organisation relations, the COLLABORATES_WITH projection) keep their
+rows for the CSV files, with the Neo4j store's own node properties and projection code, and its reads answer as
+an empty store does, so record merging, participation folding, entity resolution and the projection are decided
+once, for every store. A step an import into an empty store never takes (group records, placing organisations)
+is refused with `NotSupportedError`; batches that `touches_regions()` (regions, municipalities, postcodes,
+places) are refused up front: use the normal path for those.
 
-Entity resolution is handled exactly, in two steps. The capture runs the store's own resolution over the
+Entity resolution is handled exactly, in two steps. The pipeline runs the stores' resolution over the
 batch's records (with the overrides the store's meta node holds), so the import report counts merged and
 uncertain pairs as `apply` does. When that resolution groups records (e.g. two CORDIS rows with one VAT
 number), the files hold the records ungrouped, each on its own node with its participations and the
@@ -47,100 +48,174 @@ import math
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from ecosystem.domain.batch import ImportBatch, ImportReport
 from ecosystem.domain.errors import NotSupportedError
-from ecosystem.domain.models import Organisation, OrganisationRelation
+from ecosystem.domain.models import Organisation, OrganisationRelation, Project
 from ecosystem.domain.resolution import Overrides
 from ecosystem.store.entities import Plan, override_ids, overrides_from_json
-from ecosystem.store.neo4j import Neo4jStore
-from ecosystem.store.neo4j_runner import Parameters, Row, Statement
+from ecosystem.store.neo4j import (
+    Neo4jStore,
+    _collaborations,
+    organisation_row,
+    participation_rows,
+    project_row,
+    relation_rows,
+)
+from ecosystem.store.pipeline import (
+    Held,
+    ParticipationKey,
+    Participations,
+    ParticipationState,
+    apply_batch,
+)
+
+if TYPE_CHECKING:
+    from ecosystem.domain.location import LocationResolver
+    from ecosystem.domain.municipalities import MunicipalityMatcher
 
 MANIFEST = "import.json"
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "neo4j"
 
 
-class _NoServer:
-    """The runner of a `_Capture`: there is no server, so a query reaching it is a step the bulk path does not
-    handle (a guard: every step of an import into an empty store is one of `_Capture`'s own methods)."""
+class BulkWriter:
+    """The Neo4j import into an EMPTY store, written to memory (rows for the CSV files) instead of to a server.
 
-    def _refuse(self, cypher: str) -> NoReturn:
-        raise NotSupportedError(f"the bulk import does not handle this step: {cypher[:80]}")
+    An `ImportWriter` of its own: `ecosystem.store.pipeline.apply_batch` runs the import (record merging,
+    participation folding, entity resolution, the COLLABORATES_WITH projection) and this writer answers its reads
+    as an empty store does and keeps what it writes, with the Neo4j store's node properties (`organisation_row`,
+    `project_row`, `relation_rows`) and projection (`_collaborations`). What an import into an empty store without
+    regions never asks (regions, group records, placing organisations) is refused with `NotSupportedError`. When
+    the resolution plans groups, `regroup` is set and the records stay ungrouped (see the module docstring).
+    `meta` is what the store's meta node holds (its resolution overrides are used)."""
 
-    def read(self, cypher: str, parameters: Parameters | None = None) -> list[Row]:
-        self._refuse(cypher)
-
-    def write(self, cypher: str, parameters: Parameters | None = None) -> list[Row]:
-        self._refuse(cypher)
-
-    def write_batches(self, cypher: str, rows: Sequence[Any], size: int, parameters: Parameters | None = None) -> None:
-        if rows:  # nothing to write is no step
-            self._refuse(cypher)
-
-    def write_together(self, statements: Sequence[Statement]) -> None:
-        self._refuse(statements[0][0] if statements else "")
-
-    def write_auto_commit(self, cypher: str, parameters: Parameters | None = None) -> None:
-        self._refuse(cypher)
-
-    def stream(self, cypher: str, parameters: Parameters | None = None) -> Iterator[Row]:
-        self._refuse(cypher)
-
-    def read_limited(self, cypher: str, parameters: Parameters | None, *, timeout_s: float, max_rows: int,
-                     convert: Callable[[Any], Any], check_plan: Any = None, max_bytes: int | None = None
-                     ) -> dict[str, Any]:
-        self._refuse(cypher)
-
-    def close(self) -> None:
-        pass
-
-
-class _Capture(Neo4jStore):
-    """The Neo4j import into an EMPTY store, writing to memory (rows for CSV files) instead of to a server.
-
-    `apply` is the store's own import (record merging, participation folding, entity resolution, the
-    COLLABORATES_WITH projection); this writer answers its reads as an empty store does and keeps what its write
-    steps would send. Anything else reaches `_NoServer`, which refuses it with `NotSupportedError`. When the
-    resolution plans groups, `regroup` is set and the records stay ungrouped (see the module docstring). `meta`
-    is what the store's meta node holds (its resolution overrides are used)."""
-
-    def __init__(self, meta: dict[str, Any] | None = None) -> None:  # no driver, no server, no schema
-        self.database = "neo4j"
-        self.uri = "capture:"
-        self._runner = _NoServer()
+    def __init__(self, meta: dict[str, Any] | None = None) -> None:
         self.meta = dict(meta or {})
         self.nodes: dict[str, list[dict[str, Any]]] = {}
         self.participations: list[list[Any]] = []
         self.projection: list[list[Any]] | None = None
         self.bumped = False
         self.regroup = False
+        self._position: dict[str, dict[str, int]] = {}  # label -> id -> position in its file ("internal id")
+
+    def apply(self, batch: ImportBatch) -> ImportReport:
+        return apply_batch(self, batch)
+
+    @staticmethod
+    def _refuse(step: str) -> NoReturn:
+        raise NotSupportedError(f"the bulk import does not handle this step: {step}")
 
     # what an empty store holds: nothing but what this import creates
-    def _counts(self) -> dict[str, int]:
-        return dict.fromkeys(("organisations", "projects", "participations", "collaborations", "regions"), 0)
+    @contextmanager
+    def import_transaction(self) -> Iterator[Held]:
+        yield Held()
 
-    def _node_ids(self, label: str, keys: list[str]) -> dict[str, int]:
+    def write_regions(self, batch: ImportBatch) -> int:
+        self._refuse("regions (import them with the normal path)")
+
+    def region_count(self) -> int:
+        return 0
+
+    def grouped(self) -> dict[str, str]:
         return {}
 
-    def _grouped(self) -> dict[str, str]:
+    def _organisations(self, ids: Iterable[str] | None) -> dict[str, Organisation]:
+        rows = self.nodes.get("Organisation", [])
+        if ids is None:
+            return {row["id"]: Organisation.model_validate_json(row["doc"]) for row in rows}
+        at = self._position.get("Organisation", {})
+        return {i: Organisation.model_validate_json(rows[at[i]]["doc"]) for i in ids if i in at}
+
+    def load_organisations(self, ids: list[str]) -> dict[str, Organisation]:
+        return self._organisations(ids)
+
+    def all_organisations(self) -> dict[str, Organisation]:
+        return self._organisations(None)
+
+    def _create(self, label: str, rows: list[dict[str, Any]]) -> None:
+        stored = self.nodes.setdefault(label, [])
+        at = self._position.setdefault(label, {})
+        for row in rows:
+            at[row["id"]] = len(stored)
+            stored.append(row)
+
+    def _replace(self, label: str, rows: list[dict[str, Any]]) -> None:
+        stored, at = self.nodes.get(label, []), self._position.get(label, {})
+        for row in rows:
+            if row["id"] in at:
+                stored[at[row["id"]]] = row
+            else:
+                self._create(label, [row])
+
+    def create_organisations(self, orgs: list[Organisation]) -> None:
+        self._create("Organisation", [organisation_row(o) for o in orgs])  # no regions: no LOCATED_IN
+
+    def save_organisations(self, orgs: list[Organisation]) -> None:
+        self._replace("Organisation", [organisation_row(o) for o in orgs])
+
+    def group_members(self, canonical_ids: list[str]) -> dict[str, dict[str, Organisation]]:
         return {}
 
-    def _collaborations_dirty(self) -> bool:
-        return False
+    def save_group_records(self, members: dict[str, dict[str, Organisation]]) -> None:
+        self._refuse("group records")
 
-    def _stored_overrides(self) -> Overrides | None:
+    def load_projects(self, ids: list[str]) -> dict[str, Project]:
+        return {}
+
+    def write_projects(self, new: list[Project], changed: list[Project]) -> None:
+        self._create("Project", [project_row(p) for p in new])
+        self._replace("Project", [project_row(p) for p in changed])
+
+    def load_participations(self, project_ids: list[str]) -> dict[ParticipationKey, ParticipationState]:
+        return {}
+
+    def write_participations(self, parts: Participations, report: ImportReport) -> int:
+        """PARTICIPATES_IN rows by position in the node files, and the projection computed from them, as the
+        Neo4j store does for an empty store."""
+        orgs, nodes = self._position.get("Organisation", {}), self._position.get("Project", {})
+        unknown = sorted({o for _, o, _ in parts.state} - orgs.keys())
+        if unknown:
+            report.warnings.append(f"{len(unknown)} organisation(s) named only by participations were not stored, "
+                                   f"so neither are their participations (first: {unknown[0]})")
+        create, update = participation_rows(parts.todo, parts.state, parts.existing, orgs, nodes)
+        if update:
+            self._refuse("participations already stored")
+        self.participations.extend(create)
+        self.projection = _collaborations(
+            [(pid, oid, orgs[oid], v[1], parts.projects[pid].start_year, parts.projects[pid].end_year)
+             for (pid, oid, _), v in parts.state.items() if oid in orgs and pid in nodes])
+        return len(create)
+
+    def write_relations(self, relations: list[OrganisationRelation]) -> int:
+        rows = relation_rows(relations)
+        unique = list({row["key"]: row for row in rows}.values())
+        self.nodes.setdefault("OrgRelation", []).extend(unique)
+        return len(rows)  # as the Neo4j store counts them
+
+    def location_resolver(self, orgs: list[Organisation]) -> tuple[LocationResolver, MunicipalityMatcher]:
+        self._refuse("placing organisations")
+
+    # entity resolution over what is written
+    def store_overrides(self, overrides: Overrides | None) -> None:
+        self._refuse("storing resolution overrides")
+
+    def stored_overrides(self) -> Overrides | None:
         return overrides_from_json(json.loads(self.meta["resolution_overrides"])
                                    if self.meta.get("resolution_overrides") else None)
 
-    def _resolution_records(self, overrides: Overrides | None) -> list[Organisation]:
+    def resolution_records(self, overrides: Overrides | None) -> list[Organisation]:
         named = override_ids(overrides)
         return [Organisation.model_validate_json(row["doc"]) for row in self.nodes.get("Organisation", [])
                 if (row["resolvable"] or row["id"] in named) and row["grouped"] is None]
 
-    def _projects_of(self, ids: list[str]) -> dict[str, set[str]]:
+    def record_groups(self) -> dict[str, list[str]]:
+        return {}
+
+    def projects_of(self, ids: list[str]) -> dict[str, set[str]]:
         wanted = set(ids)
         orgs, projects = self.nodes.get("Organisation", []), self.nodes.get("Project", [])
         out: dict[str, set[str]] = {}
@@ -150,41 +225,34 @@ class _Capture(Neo4jStore):
                 out.setdefault(oid, set()).add(projects[p]["id"])
         return out
 
-    # the write steps: kept for the files
-    def _create_nodes(self, label: str, rows: list[dict[str, Any]]) -> dict[str, int]:
-        stored = self.nodes.setdefault(label, [])
-        start = len(stored)
-        stored.extend(rows)
-        return {row["id"]: start + i for i, row in enumerate(rows)}  # "internal ids": positions in the file
-
-    def _create_located_in(self, rows: list[dict[str, Any]]) -> None:
-        pass  # an empty store (no regions in the batch) has no region to link to
-
-    def _create_participations(self, rows: list[list[Any]]) -> None:
-        self.participations.extend(rows)
-
-    def _write_relations(self, relations: list[OrganisationRelation]) -> int:
-        rows = [{"key": f"{r.source_id}|{r.target_id}|{r.kind}", "source_id": r.source_id, "target_id": r.target_id,
-                 "kind": r.kind, "source": r.source.model_dump_json()} for r in relations]
-        unique = list({row["key"]: row for row in rows}.values())
-        self.nodes.setdefault("OrgRelation", []).extend(unique)
-        return len(rows)  # as `_merge_simple` counts them
-
-    def _regroup(self, todo: Plan, *, regions_loaded: bool) -> bool:
+    def defer_regrouping(self, plan: Plan) -> bool:
         self.regroup = True  # the groups are formed after the import, through Bolt (`finish`)
-        return False  # the batch is written ungrouped, with the projection of what is written
+        return True  # the batch is written ungrouped, with the projection of what is written
 
-    def _mark_dirty(self) -> None:
-        pass
+    def dissolve_group(self, canonical_id: str, members: list[Organisation]) -> None:
+        self._refuse("undoing a group")
 
-    def _bump(self) -> None:
+    def form_group(self, canonical_id: str, record_ids: list[str], records: dict[str, Organisation],
+                   organisation: Organisation) -> None:
+        self._refuse("forming a group")
+
+    # the projection and the data version
+    def mark_dirty(self) -> None:
+        """Nothing to note: the files are imported whole or not at all."""
+
+    def collaborations_dirty(self) -> bool:
+        return False
+
+    def rebuild_collaborations(self, progress: Any) -> None:
+        if self.projection is None:
+            self._refuse("a projection of participations already stored")
+
+    def changes(self, counted: int) -> int:
+        return counted
+
+    def bump(self, *, regions_changed: bool) -> None:
         self.bumped = True
 
-    def _rebuild_collaborations(self, progress: Any = None, projection: list[list[Any]] | None = None,
-                                had: int = 1) -> None:
-        if had or projection is None:
-            raise NotSupportedError("the bulk import only loads an empty store")
-        self.projection = projection
 
 
 # --------------------------------------------------------------------------- CSV files
@@ -245,28 +313,28 @@ def write_import_files(batch: ImportBatch, directory: Path | str, timings: dict[
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
-    capture = _Capture(meta)
-    report = capture.apply(batch)
-    if capture.regroup:
+    writer = BulkWriter(meta)
+    report = writer.apply(batch)
+    if writer.regroup:
         # what `apply` counts for the regrouping `finish` does: the groups formed, and the projection rebuilt
         # after them when the batch wrote no participations (else it was counted already)
-        report.changed += 1 if capture.projection is not None else 2
+        report.changed += 1 if writer.projection is not None else 2
     if timings is not None:
         timings["records"] = time.perf_counter() - start
     start = time.perf_counter()
     files = _ImportFiles(directory)
-    for label, rows in capture.nodes.items():
+    for label, rows in writer.nodes.items():
         files.nodes(label, rows)
-    version = int(capture.meta.get("data_version") or 0) + (1 if capture.bumped else 0)
+    version = int(writer.meta.get("data_version") or 0) + (1 if writer.bumped else 0)
     files.nodes("HelixmapMeta", [{"key": "meta", "data_version": version, "collaborations_dirty": False,
-                                  "resolution_overrides": capture.meta.get("resolution_overrides")}], count=False)
-    if capture.participations:
-        files.participations(capture.participations)
-    if capture.projection is not None and capture.projection[0]:
-        files.collaborations(capture.projection)
+                                  "resolution_overrides": writer.meta.get("resolution_overrides")}], count=False)
+    if writer.participations:
+        files.participations(writer.participations)
+    if writer.projection is not None and writer.projection[0]:
+        files.collaborations(writer.projection)
     manifest = {"database": "neo4j", "id_type": "integer", "multiline_fields": files.multiline,
                 "nodes": files.node_files, "relationships": files.relationship_files, "counts": files.counts,
-                "resolve_after_import": capture.regroup}
+                "resolve_after_import": writer.regroup}
     (directory / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
     if timings is not None:
         timings["files"] = time.perf_counter() - start

@@ -14,38 +14,37 @@ from types import TracebackType
 from typing import Any, Self
 
 from ecosystem.domain.batch import ImportBatch, ImportReport
-from ecosystem.domain.bulk import paused_gc
 from ecosystem.domain.errors import StoreUnavailableError
 from ecosystem.domain.filters import NetworkFilter
-from ecosystem.domain.location import RegionShape
-from ecosystem.domain.merge import merge_organisation, merge_project, stronger_role
+from ecosystem.domain.location import LocationResolver, NutsConversion, NutsVersions, RegionShape
+from ecosystem.domain.merge import stronger_role
 from ecosystem.domain.models import (
     HELICES,
     URBAN_RURAL,
     Municipality,
     Organisation,
+    OrganisationRelation,
     Place,
     Project,
     Region,
-    SameAs,
 )
-from ecosystem.domain.municipalities import link_municipality
+from ecosystem.domain.municipalities import MunicipalityMatcher
 from ecosystem.domain.nuts import COUNTRY_ALIASES, nuts_prefix
 from ecosystem.domain.resolution import Overrides
 from ecosystem.store.common import (
     fts_query,
     merge_regions,
     name_index_text,
-    note_location,
     unlocated_reason,
 )
-from ecosystem.store.entities import (
-    canonical_organisation,
-    fold_into_records,
-    override_ids,
-    overrides_from_json,
-    overrides_to_json,
-    resolve_and_plan,
+from ecosystem.store.entities import Plan, override_ids, overrides_from_json, overrides_to_json
+from ecosystem.store.pipeline import (
+    Held,
+    ParticipationKey,
+    Participations,
+    ParticipationState,
+    apply_batch,
+    resolve_again,
 )
 
 BATCH = 5000
@@ -130,41 +129,41 @@ class SQLiteStore:
     def data_version(self) -> str:
         return self._meta("data_version")
 
-    # -- writing ---------------------------------------------------------------------------------
+    # -- writing: the storage primitives of the import pipeline (`ecosystem.store.pipeline`) ---------------------
     def apply(self, batch: ImportBatch, progress: Any = None) -> ImportReport:
-        report = ImportReport(label=batch.label, warnings=list(batch.warnings))
-        with paused_gc(), self._transaction() as conn:
-            changes0 = conn.total_changes
-            regions_changed = self._write_regions(conn, batch, report)
-            grouped = dict(conn.execute("SELECT record_id, canonical_id FROM organisation_records"))
-            current = self._write_organisations(
-                conn, [o for o in batch.organisations if o.id not in grouped], report, progress)
-            current.update(self._write_group_records(conn, [o for o in batch.organisations if o.id in grouped],
-                                                     grouped))
-            report.organisations = len(batch.organisations)
-            self._write_projects(conn, batch.projects, report)
-            participations_changed = self._write_participations(conn, batch, report, progress, grouped)
-            conn.executemany(
-                "INSERT INTO organisation_relations(source_id, target_id, kind, source) VALUES (?,?,?,?) "
-                "ON CONFLICT DO UPDATE SET source=excluded.source WHERE source IS NOT excluded.source",
-                [(r.source_id, r.target_id, r.kind, r.source.model_dump_json()) for r in batch.relations])
-            relocate_all = regions_changed
-            self._relocate(conn, None if relocate_all else current, report, progress)
-            moved = self._resolve(conn, report) if batch.organisations else False
-            if participations_changed or moved or (batch.projects and report.changed):
-                self._rebuild_collaborations(conn)
-            changed = conn.total_changes - changes0
-            report.changed = changed
-            if changed:
-                conn.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key='data_version'")
-                _stamp_data_change(conn)
-                if regions_changed:
-                    conn.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key='regions_version'")
-        return report
+        return apply_batch(self, batch, progress)
 
-    def _write_regions(self, conn: sqlite3.Connection, batch: ImportBatch, report: ImportReport) -> bool:
-        if not batch.touches_regions():
-            return False
+    def resolve(self, overrides: Overrides | None = None, *, keep_overrides: bool = True,
+                review_path: Path | None = None) -> ImportReport:
+        """Run entity resolution again: with new `overrides` (kept in the store for later imports; none and
+        `keep_overrides=False` drops them), writing the uncertain pairs to `review_path` when given."""
+        return resolve_again(self, overrides, keep_overrides=keep_overrides, review_path=review_path)
+
+    @contextmanager
+    def import_transaction(self) -> Iterator[Held]:
+        """One transaction for the whole import: all of it or nothing."""
+        with self._transaction() as conn:
+            self._changes0 = conn.total_changes
+            one = lambda sql: conn.execute(sql).fetchone()[0]
+            yield Held(organisations=one("SELECT count(*) FROM organisations"),
+                       projects=one("SELECT count(*) FROM projects"),
+                       participations=one("SELECT count(*) FROM participations"),
+                       collaborations=one("SELECT count(*) FROM collaborations"),
+                       regions=one("SELECT count(*) FROM regions"))
+
+    def changes(self, counted: int) -> int:
+        """The rows this import's statements changed."""
+        return self._conn().total_changes - self._changes0
+
+    def bump(self, *, regions_changed: bool) -> None:
+        conn = self._conn()
+        conn.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key='data_version'")
+        _stamp_data_change(conn)
+        if regions_changed:
+            conn.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key='regions_version'")
+
+    def write_regions(self, batch: ImportBatch) -> int:
+        conn = self._conn()
         before = conn.total_changes
         existing: dict[str, Region] = {}
         ids = [r.nuts_id for r in batch.regions] + [n for n, _ in batch.region_names]
@@ -202,18 +201,32 @@ class SQLiteStore:
             "INSERT INTO places(geonames_id, country, doc) VALUES (?,?,?) ON CONFLICT(geonames_id) DO UPDATE "
             "SET country=excluded.country, doc=excluded.doc WHERE doc IS NOT excluded.doc",
             [(p.geonames_id, p.country, p.model_dump_json()) for p in batch.places])
-        report.regions = len(batch.regions) + len(batch.region_names) + len(batch.shapes) + len(batch.places)
-        report.municipalities = len(batch.municipalities)
-        report.postcodes = len(batch.postcodes)
-        return conn.total_changes > before
+        return conn.total_changes - before
 
-    def _load_orgs(self, conn: sqlite3.Connection, ids: list[str]) -> dict[str, Organisation]:
+    def region_count(self) -> int:
+        return int(self._conn().execute("SELECT count(*) FROM regions").fetchone()[0])
+
+    def grouped(self) -> dict[str, str]:
+        return dict(self._conn().execute("SELECT record_id, canonical_id FROM organisation_records"))
+
+    def load_organisations(self, ids: list[str]) -> dict[str, Organisation]:
         found: dict[str, Organisation] = {}
         for chunk in _chunks(ids):
             marks = ",".join("?" * len(chunk))
-            for oid, doc in conn.execute(f"SELECT id, doc FROM organisations WHERE id IN ({marks})", chunk):
+            for oid, doc in self._conn().execute(f"SELECT id, doc FROM organisations WHERE id IN ({marks})", chunk):
                 found[oid] = Organisation.model_validate_json(doc)
         return found
+
+    def all_organisations(self) -> dict[str, Organisation]:
+        return {oid: Organisation.model_validate_json(doc)
+                for oid, doc in self._conn().execute("SELECT id, doc FROM organisations")}
+
+    def create_organisations(self, orgs: list[Organisation]) -> None:
+        self.save_organisations(orgs)
+
+    def save_organisations(self, orgs: list[Organisation]) -> None:
+        for chunk in _chunks(orgs, BATCH):
+            self._save_orgs(self._conn(), chunk)
 
     def _save_orgs(self, conn: sqlite3.Connection, orgs: list[Organisation]) -> None:
         rows = []
@@ -236,76 +249,78 @@ class SQLiteStore:
         conn.executemany("INSERT INTO organisation_names(id, text) VALUES (?, ?)",
                          [(o.id, name_index_text(o)) for o in orgs])
 
-    def _write_organisations(self, conn: sqlite3.Connection, orgs: list[Organisation],
-                             report: ImportReport, progress: Any) -> dict[str, Organisation]:
-        """Merge and write organisations; returns the stored state of every organisation in the batch."""
-        report.organisations = len(orgs)
-        if not orgs:
-            return {}
-        existing = self._load_orgs(conn, [o.id for o in orgs])
-        current: dict[str, Organisation] = {}
-        changed: list[Organisation] = []
-        for org in orgs:
-            old = existing.get(org.id)
-            merged = merge_organisation(old, org)
-            if old is None or merged != old:
-                changed.append(merged)
-                current[org.id] = merged
-            else:
-                current[org.id] = old
-        for chunk in _chunks(changed, BATCH):
-            self._save_orgs(conn, chunk)
-        return current
+    def group_members(self, canonical_ids: list[str]) -> dict[str, dict[str, Organisation]]:
+        out: dict[str, dict[str, Organisation]] = {}
+        for c in canonical_ids:
+            members = {rid: Organisation.model_validate_json(doc) for rid, doc in self._conn().execute(
+                "SELECT record_id, doc FROM organisation_records WHERE canonical_id = ?", (c,))}
+            if members:
+                out[c] = members
+        return out
 
-    def _write_group_records(self, conn: sqlite3.Connection, orgs: list[Organisation],
-                             grouped: dict[str, str]) -> dict[str, Organisation]:
-        """Fold records of merged organisations into their stored records and refold the groups they changed."""
-        if not orgs:
-            return {}
-        members = {c: self._group_members(conn, c) for c in sorted({grouped[o.id] for o in orgs})}
-        touched = fold_into_records(orgs, members, grouped)
-        conn.executemany("UPDATE organisation_records SET doc = ? WHERE record_id = ? AND doc IS NOT ?",
-                         [(doc.model_dump_json(), rid, doc.model_dump_json()) for c in sorted(touched)
-                          for rid, doc in members[c].items()])
-        return {c: self._refold(conn, c) for c in sorted(touched)}
+    def save_group_records(self, members: dict[str, dict[str, Organisation]]) -> None:
+        self._conn().executemany(
+            "UPDATE organisation_records SET doc = ? WHERE record_id = ? AND doc IS NOT ?",
+            [(doc.model_dump_json(), rid, doc.model_dump_json()) for c in sorted(members)
+             for rid, doc in members[c].items()])
 
-    def _group_members(self, conn: sqlite3.Connection, canonical_id: str) -> dict[str, Organisation]:
-        return {rid: Organisation.model_validate_json(doc) for rid, doc in conn.execute(
-            "SELECT record_id, doc FROM organisation_records WHERE canonical_id = ?", (canonical_id,))}
+    def load_projects(self, ids: list[str]) -> dict[str, Project]:
+        existing: dict[str, Project] = {}
+        for chunk in _chunks(ids):
+            marks = ",".join("?" * len(chunk))
+            for pid, doc in self._conn().execute(f"SELECT id, doc FROM projects WHERE id IN ({marks})", chunk):
+                existing[pid] = Project.model_validate_json(doc)
+        return existing
 
-    def _refold(self, conn: sqlite3.Connection, canonical_id: str,
-                pairs: list[SameAs] | None = None) -> Organisation:
-        """Write the organisation a group of records makes (see `ecosystem.entities.canonical_organisation`)."""
-        if pairs is None:
-            stored = self._load_orgs(conn, [canonical_id]).get(canonical_id)
-            pairs = stored.same_as if stored else []
-        org = canonical_organisation(canonical_id, self._group_members(conn, canonical_id), pairs)
-        self._save_orgs(conn, [org])
-        return org
+    def write_projects(self, new: list[Project], changed: list[Project]) -> None:
+        self._conn().executemany(
+            "INSERT INTO projects(id, acronym, start_year, end_year, doc) VALUES (?,?,?,?,?) "
+            "ON CONFLICT(id) DO UPDATE SET acronym=excluded.acronym, start_year=excluded.start_year, "
+            "end_year=excluded.end_year, doc=excluded.doc",
+            [(p.id, p.acronym, p.start_year, p.end_year, p.model_dump_json()) for p in [*new, *changed]])
 
-    def resolve(self, overrides: Overrides | None = None, *, keep_overrides: bool = True,
-                review_path: Path | None = None) -> ImportReport:
-        """Run entity resolution again: with new `overrides` (kept in the store for later imports; none and
-        `keep_overrides=False` drops them), writing the uncertain pairs to `review_path` when given."""
-        report = ImportReport(label="entity resolution")
-        with paused_gc(), self._transaction() as conn:
-            changes0 = conn.total_changes
-            if overrides is not None or not keep_overrides:
-                value = json.dumps(overrides_to_json(overrides)) if overrides is not None else "null"
-                conn.execute("INSERT INTO meta(key, value) VALUES ('resolution_overrides', ?) "
+    def load_participations(self, project_ids: list[str]) -> dict[ParticipationKey, ParticipationState]:
+        existing: dict[ParticipationKey, ParticipationState] = {}
+        for chunk in _chunks(project_ids):
+            marks = ",".join("?" * len(chunk))
+            for pid, oid, rid, role, ec, source in self._conn().execute(
+                    "SELECT project_id, organisation_id, record_id, role, ec_contribution, source FROM participations "
+                    f"WHERE project_id IN ({marks})", chunk):
+                existing[(pid, oid, rid)] = (role, ec, source)
+        return existing
+
+    def write_participations(self, parts: Participations, report: ImportReport) -> int:
+        conn = self._conn()
+        before = conn.total_changes
+        rows = [(*key, *parts.state[key]) for key in parts.todo]
+        for chunk in _chunks(rows, BATCH):
+            conn.executemany(
+                "INSERT INTO participations(project_id, organisation_id, record_id, role, ec_contribution, source) "
+                "VALUES (?,?,?,?,?,?) ON CONFLICT(project_id, organisation_id, record_id) DO UPDATE SET "
+                "role=excluded.role, ec_contribution=excluded.ec_contribution, source=excluded.source", chunk)
+        return conn.total_changes - before
+
+    def write_relations(self, relations: list[OrganisationRelation]) -> int:
+        conn = self._conn()
+        before = conn.total_changes
+        conn.executemany(
+            "INSERT INTO organisation_relations(source_id, target_id, kind, source) VALUES (?,?,?,?) "
+            "ON CONFLICT DO UPDATE SET source=excluded.source WHERE source IS NOT excluded.source",
+            [(r.source_id, r.target_id, r.kind, r.source.model_dump_json()) for r in relations])
+        return conn.total_changes - before
+
+    # -- entity resolution -----------------------------------------------------------------------
+    def store_overrides(self, overrides: Overrides | None) -> None:
+        value = json.dumps(overrides_to_json(overrides)) if overrides is not None else "null"
+        self._conn().execute("INSERT INTO meta(key, value) VALUES ('resolution_overrides', ?) "
                              "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (value,))
-            if self._resolve(conn, report, review_path=review_path):
-                self._rebuild_collaborations(conn)
-            report.changed = conn.total_changes - changes0
-            if report.changed:
-                conn.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key='data_version'")
-                _stamp_data_change(conn)
-        return report
 
-    def _resolve(self, conn: sqlite3.Connection, report: ImportReport, review_path: Path | None = None) -> bool:
-        """Run entity resolution over every source record and regroup what changed; True if anything moved."""
-        row = conn.execute("SELECT value FROM meta WHERE key = 'resolution_overrides'").fetchone()
-        overrides = overrides_from_json(json.loads(row[0]) if row else None)
+    def stored_overrides(self) -> Overrides | None:
+        row = self._conn().execute("SELECT value FROM meta WHERE key = 'resolution_overrides'").fetchone()
+        return overrides_from_json(json.loads(row[0]) if row else None)
+
+    def resolution_records(self, overrides: Overrides | None) -> list[Organisation]:
+        conn = self._conn()
         # the records on their own node that can match (see `worth_resolving`) or that an override names, and the
         # records of every group (a group's node is not a record)
         records = [Organisation.model_validate_json(doc) for (doc,) in conn.execute(
@@ -314,104 +329,54 @@ class SQLiteStore:
             "OR id IN (SELECT value FROM json_each(?)))", (json.dumps(sorted(override_ids(overrides))),))]
         records += [Organisation.model_validate_json(doc) for (doc,) in
                     conn.execute("SELECT doc FROM organisation_records")]
-        def projects_of(ids: list[str]) -> dict[str, set[str]]:
-            out: dict[str, set[str]] = {}
-            for chunk in _chunks(ids, 400):
-                marks = ",".join("?" * len(chunk))
-                for pid, oid, rid in conn.execute(
-                        "SELECT project_id, organisation_id, record_id FROM participations "
-                        f"WHERE (organisation_id IN ({marks}) AND record_id = '') OR record_id IN ({marks})",
-                        [*chunk, *chunk]):
-                    out.setdefault(rid or oid, set()).add(pid)
-            return out
+        return records
 
-        todo = resolve_and_plan(records, self.record_groups(), overrides, report, projects_of=projects_of,
-                                review_path=review_path)
-        if not todo:
-            return False
-        for c in todo.dissolve:  # back to one node per record, participations with them
-            members = self._group_members(conn, c)
-            conn.execute("DELETE FROM organisations WHERE id = ?", (c,))
-            conn.execute("DELETE FROM organisation_names WHERE id = ?", (c,))
-            self._save_orgs(conn, list(members.values()))
-            conn.execute("UPDATE participations SET organisation_id = record_id, record_id = '' "
-                         "WHERE organisation_id = ? AND record_id <> ''", (c,))
-            conn.execute("DELETE FROM organisation_records WHERE canonical_id = ?", (c,))
-        formed: dict[str, Organisation] = {}
-        for c, rids in todo.form.items():
-            docs = self._load_orgs(conn, rids)
-            conn.executemany("INSERT INTO organisation_records(record_id, canonical_id, doc) VALUES (?,?,?)",
-                             [(rid, c, docs[rid].model_dump_json()) for rid in rids])
-            for rid in rids:
-                if rid != c:
-                    conn.execute("UPDATE participations SET organisation_id = ?, record_id = ? "
-                                 "WHERE organisation_id = ?", (c, rid, rid))
-                    conn.execute("DELETE FROM organisations WHERE id = ?", (rid,))
-                    conn.execute("DELETE FROM organisation_names WHERE id = ?", (rid,))
-            formed[c] = self._refold(conn, c, todo.pairs.get(c, []))
-        self._relocate(conn, formed, ImportReport(label="resolution"), None)
-        return True
-
-    def _write_projects(self, conn: sqlite3.Connection, projects: list[Project], report: ImportReport) -> None:
-        report.projects = len(projects)
-        if not projects:
-            return
-        existing: dict[str, Project] = {}
-        for chunk in _chunks([p.id for p in projects]):
+    def projects_of(self, ids: list[str]) -> dict[str, set[str]]:
+        out: dict[str, set[str]] = {}
+        for chunk in _chunks(ids, 400):
             marks = ",".join("?" * len(chunk))
-            for pid, doc in conn.execute(f"SELECT id, doc FROM projects WHERE id IN ({marks})", chunk):
-                existing[pid] = Project.model_validate_json(doc)
-        rows = []
-        for project in projects:
-            old = existing.get(project.id)
-            merged = merge_project(old, project)
-            if old is None or merged != old:
-                rows.append((merged.id, merged.acronym, merged.start_year, merged.end_year,
-                             merged.model_dump_json()))
-        conn.executemany(
-            "INSERT INTO projects(id, acronym, start_year, end_year, doc) VALUES (?,?,?,?,?) "
-            "ON CONFLICT(id) DO UPDATE SET acronym=excluded.acronym, start_year=excluded.start_year, "
-            "end_year=excluded.end_year, doc=excluded.doc", rows)
+            for pid, oid, rid in self._conn().execute(
+                    "SELECT project_id, organisation_id, record_id FROM participations "
+                    f"WHERE (organisation_id IN ({marks}) AND record_id = '') OR record_id IN ({marks})",
+                    [*chunk, *chunk]):
+                out.setdefault(rid or oid, set()).add(pid)
+        return out
 
-    def _write_participations(self, conn: sqlite3.Connection, batch: ImportBatch, report: ImportReport,
-                              progress: Any, grouped: dict[str, str]) -> bool:
-        report.participations = len(batch.participations)
-        if not batch.participations:
-            return False
-        before = conn.total_changes
-        # a project or organisation only named by a participation still gets a node
-        known_projects = {p.id for p in batch.projects}
-        missing = sorted({p.project_id for p in batch.participations} - known_projects)
-        conn.executemany("INSERT OR IGNORE INTO projects(id, doc) VALUES (?, ?)",
-                         [(pid, Project(id=pid).model_dump_json()) for pid in missing])
-        existing: dict[tuple[str, str, str], str | None] = {}
-        pids = sorted({p.project_id for p in batch.participations})
-        for chunk in _chunks(pids):
-            marks = ",".join("?" * len(chunk))
-            for pid, oid, rid, role in conn.execute(
-                    "SELECT project_id, organisation_id, record_id, role FROM participations "
-                    f"WHERE project_id IN ({marks})", chunk):
-                existing[(pid, oid, rid)] = role
-        rows = []
-        for p in batch.participations:
-            # a record merged into another organisation takes part through that organisation's node
-            oid = grouped.get(p.organisation_id, p.organisation_id)
-            key = (p.project_id, oid, p.organisation_id if oid != p.organisation_id else "")
-            role = stronger_role(existing.get(key), p.role)
-            existing[key] = role
-            rows.append((*key, role, p.ec_contribution, p.source.model_dump_json()))
-        for chunk in _chunks(rows, BATCH):
-            conn.executemany(
-                "INSERT INTO participations(project_id, organisation_id, record_id, role, ec_contribution, source) "
-                "VALUES (?,?,?,?,?,?) ON CONFLICT(project_id, organisation_id, record_id) DO UPDATE SET "
-                "role=excluded.role, "
-                "ec_contribution=coalesce(excluded.ec_contribution, ec_contribution), source=excluded.source "
-                "WHERE role IS NOT excluded.role OR (excluded.ec_contribution IS NOT NULL AND "
-                "ec_contribution IS NOT excluded.ec_contribution) OR source IS NOT excluded.source", chunk)
-        return conn.total_changes > before
+    def defer_regrouping(self, plan: Plan) -> bool:
+        return False
 
-    def _rebuild_collaborations(self, conn: sqlite3.Connection) -> None:
+    def dissolve_group(self, canonical_id: str, members: list[Organisation]) -> None:
+        conn = self._conn()
+        conn.execute("DELETE FROM organisations WHERE id = ?", (canonical_id,))
+        conn.execute("DELETE FROM organisation_names WHERE id = ?", (canonical_id,))
+        self._save_orgs(conn, members)
+        conn.execute("UPDATE participations SET organisation_id = record_id, record_id = '' "
+                     "WHERE organisation_id = ? AND record_id <> ''", (canonical_id,))
+        conn.execute("DELETE FROM organisation_records WHERE canonical_id = ?", (canonical_id,))
+
+    def form_group(self, canonical_id: str, record_ids: list[str], records: dict[str, Organisation],
+                   organisation: Organisation) -> None:
+        conn = self._conn()
+        conn.executemany("INSERT INTO organisation_records(record_id, canonical_id, doc) VALUES (?,?,?)",
+                         [(rid, canonical_id, records[rid].model_dump_json()) for rid in record_ids])
+        for rid in record_ids:
+            if rid != canonical_id:
+                conn.execute("UPDATE participations SET organisation_id = ?, record_id = ? "
+                             "WHERE organisation_id = ?", (canonical_id, rid, rid))
+                conn.execute("DELETE FROM organisations WHERE id = ?", (rid,))
+                conn.execute("DELETE FROM organisation_names WHERE id = ?", (rid,))
+        self._save_orgs(conn, [organisation])
+
+    # -- the collaboration projection ------------------------------------------------------------
+    def mark_dirty(self) -> None:
+        """Nothing to note: the projection is rebuilt in the import's own transaction."""
+
+    def collaborations_dirty(self) -> bool:
+        return False
+
+    def rebuild_collaborations(self, progress: Any) -> None:
         """Materialise the organisation-organisation projection: weight = shared projects."""
+        conn = self._conn()
         conn.execute("DELETE FROM collaborations")
         members = self._members_table(conn)
         conn.execute(
@@ -439,15 +404,8 @@ class SQLiteStore:
         return "temp.node_participations"
 
     # -- locations -------------------------------------------------------------------------------
-    def _resolver(self, conn: sqlite3.Connection) -> Any:
-        from ecosystem.domain.location import (
-            LocationResolver,
-            NutsConversion,
-            NutsVersions,
-            RegionShape,
-        )
-        from ecosystem.domain.municipalities import MunicipalityMatcher
-
+    def location_resolver(self, orgs: list[Organisation]) -> tuple[LocationResolver, MunicipalityMatcher]:
+        conn = self._conn()
         regions = [Region.model_validate_json(d) for (d,) in conn.execute("SELECT doc FROM regions")]
         shapes = [RegionShape(nuts_id=n, level=lv, geometry=json.loads(g))
                   for n, lv, g in conn.execute("SELECT nuts_id, level, geometry FROM region_shapes WHERE level=3")]
@@ -465,41 +423,6 @@ class SQLiteStore:
         resolver = LocationResolver(regions, shapes, municipalities, conversions, lookup_in_tx,
                                     postcode_countries=countries, places=places)
         return resolver, MunicipalityMatcher(municipalities, NutsVersions(conversions))
-
-    def _relocate(self, conn: sqlite3.Connection, given: dict[str, Organisation] | None, report: ImportReport,
-                  progress: Any) -> None:
-        """Resolve NUTS3, urban-rural type and degree of urbanisation for the given organisations (all: None)."""
-        if given is not None and not given:
-            return
-        if conn.execute("SELECT count(*) FROM regions").fetchone()[0] == 0:
-            if given is None:
-                return
-            for o in given.values():
-                reason = unlocated_reason(o, regions_loaded=False)
-                report.unlocated[reason] = report.unlocated.get(reason, 0) + 1
-            return
-        resolver, matcher = self._resolver(conn)
-        if given is None:
-            orgs = {oid: Organisation.model_validate_json(doc)
-                    for oid, doc in conn.execute("SELECT id, doc FROM organisations")}
-        else:
-            orgs = given
-        changed = []
-        task = progress.add_task("locating organisations", total=len(orgs)) if progress else None
-        for i, org in enumerate(orgs.values()):
-            loc = resolver.resolve(org.location)
-            located = org.model_copy(update={"location": loc}) if loc != org.location else org
-            located = link_municipality(located, matcher)
-            if located is not org:
-                org = located
-                changed.append(org)
-            note_location(report, org)
-            if task is not None and i % 2000 == 0:
-                progress.update(task, completed=i)
-        if task is not None:
-            progress.update(task, completed=len(orgs))
-        for chunk in _chunks(changed, BATCH):
-            self._save_orgs(conn, chunk)
 
     # -- reading ---------------------------------------------------------------------------------
     def stats(self) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from ecosystem.store.neo4j import (
     fold_participations,
 )
 from ecosystem.store.neo4j_runner import CollectingRunner
+from ecosystem.store.pipeline import regroup
 from ecosystem.store.sqlite import SQLiteStore
 
 SOURCE = Provenance(source="test", licence="CC-BY-4.0")
@@ -153,7 +154,7 @@ def test_participation_writes_are_batched_by_the_measured_size() -> None:
 def test_each_regrouping_is_one_transaction() -> None:
     store, runner = _store(lambda cypher, p: [{"docs": [Organisation(id=i, name="A").model_dump_json()
                                                         for i in p["ids"]]}] if "collect(o.doc)" in cypher else [])
-    store._regroup(Plan(dissolve=["G1"], form={"A1": ["A1", "A2"]}), regions_loaded=False)
+    regroup(store, Plan(dissolve=["G1"], form={"A1": ["A1", "A2"]}), regions_loaded=False)
     together = [s for s in runner.sent if s.mode == "together"]
     assert [s.cypher.split()[0] for s in together] == ["UNWIND", "MATCH", "MATCH", "UNWIND", "UNWIND", "UNWIND",
                                                        "UNWIND"]
@@ -197,3 +198,16 @@ def test_an_sqlite_store_closes_its_file_on_leaving_a_with_block(tmp_path: Path)
     with SQLiteStore(tmp_path / "s.db") as store:
         assert store.stats()["organisations"] == 0
     assert store._local.conn is None
+
+
+def test_the_bulk_writer_runs_the_same_pipeline_and_keeps_its_rows_without_a_server() -> None:
+    from ecosystem.store.neo4j_bulk import BulkWriter
+
+    store, _ = _store()
+    writer = BulkWriter()
+    report = writer.apply(_batch())
+    assert report.as_dict() == store.apply(_batch()).as_dict()  # what the Neo4j store reports for an empty store
+    assert writer.bumped and [r["id"] for r in writer.nodes["Organisation"]] == [o.id for o in _batch().organisations]
+    assert [(r[0], r[1], r[2]) for r in writer.participations] == [(0, 0, "participant"), (1, 0, "participant"),
+                                                                  (2, 0, "participant")]  # positions in the files
+    assert writer.projection is not None and writer.projection[2] == [1, 1, 1]
