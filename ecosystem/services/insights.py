@@ -84,22 +84,24 @@ def countries(store: GraphReader) -> list[tuple[str, int]]:
 
 
 def warm_pages(store: GraphReader) -> None:
-    """Compute what every visitor of the atlas pages reads of the whole store (the collaboration graph, counts,
-    countries, clusters, the municipalities), for the server's start; the partner index is the partner service's."""
+    """Compute what the atlas pages read of the whole store (the collaboration graph, counts, countries, clusters
+    and their stability, the municipalities), for the server's start, before it serves; the partner index is the
+    partner service's. (The stability's Leiden runs hold the interpreter while they run: done after the start,
+    they would stall every request for seconds.)"""
     from ecosystem.services.regions import participating_municipalities
 
     store_summary(store)
     countries(store)
     cluster_summary(store)
     participating_municipalities(store)
+    clustering_stability(store)
 
 
 def warm_page_extras(store: GraphReader) -> None:
-    """The slower, less visited parts: the clusters' stability (several Leiden runs) and every country's region
-    page (minutes on the full H2020 table): for a background thread after the start."""
+    """Every country's region page (minutes of pure Python on the full H2020 table, so requests still get their
+    turn): for a background thread after the start."""
     from ecosystem.services.regions import warm_region_pages
 
-    clustering_stability(store)
     warm_region_pages(store)
 
 
