@@ -86,3 +86,16 @@ def test_the_organisations_own_relations_are_never_suggested(store: SQLiteStore)
     body = partners.recommendations(store, UCPH, k=20)
     assert first in body["excluded_relations"]
     assert first not in {i["id"] for i in body["items"]} and len(body["items"]) == 20
+
+
+def test_the_command_line_leaves_hubs_out_and_says_where_it_cut(sample_db: Path) -> None:
+    import os
+    import subprocess
+
+    from tests.conftest import helixmap_command
+
+    env = {**os.environ, "HELIXMAP_STORE": f"sqlite:///{sample_db}"}
+    done = subprocess.run([*helixmap_command(), "recommend", UCPH, "-k", "3", "--exclude-hubs"], env=env,
+                          capture_output=True, text=True, timeout=600, check=True)
+    assert "Hubs left out: the " in done.stdout and " or more partners (top 1%)" in done.stdout
+    assert " 3. " in done.stdout
