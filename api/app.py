@@ -8,10 +8,10 @@ HTTP status codes in one handler, and every error answers with one model (`api/e
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio
 from fastapi import FastAPI
 
 from api import limits
@@ -40,9 +40,10 @@ def _warm_partner_index(store: GraphStore) -> None:
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """At start, the partner finder's scoring index is built in the background: the server answers at once, and
-    a recommendation asked for during the build waits for it rather than building a second one."""
-    threading.Thread(target=_warm_partner_index, args=(app.state.store,), name="partners-warm", daemon=True).start()
+    """At start, before the server answers, the partner finder's scoring index is built (a few seconds on the
+    full H2020 table), so the first recommendation costs no more than any other; a failure is logged and the
+    first request then builds it (and says what failed)."""
+    await anyio.to_thread.run_sync(_warm_partner_index, app.state.store)
     yield
 
 
