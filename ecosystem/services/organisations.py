@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ecosystem.analysis.placement import coordinates_rejected, real_point
 from ecosystem.domain.errors import NotFoundError
 from ecosystem.services.snapshot import in_snapshot
 from ecosystem.store.base import GraphReader
@@ -26,7 +27,7 @@ def organisation_profile(store: GraphReader, org_id: str, *, partners_limit: int
         "tags": profile_tags(org),
         "helix": org["helix"],
         "region": _region(store, loc),
-        "location": {k: loc.get(k) for k in LOCATION_FIELDS},
+        "location": profile_location(loc),
         "relations": store.relations(org_id),
         "projects": store.organisation_projects(org_id),
         "partners": store.partners(org_id, limit=partners_limit),
@@ -34,6 +35,15 @@ def organisation_profile(store: GraphReader, org_id: str, *, partners_limit: int
         "records": org.get("records", []),
         "same_as": org.get("same_as", []),
     }
+
+
+def profile_location(loc: dict[str, Any]) -> dict[str, Any]:
+    """The stored location fields, with the coordinates only when they are a place: never (0, 0), out of range
+    or coordinates the location resolver rejected (its notes say so)."""
+    out = {k: loc.get(k) for k in LOCATION_FIELDS}
+    if real_point(loc.get("lat"), loc.get("lon")) is None or coordinates_rejected(loc.get("notes")):
+        out["lat"] = out["lon"] = None
+    return out
 
 
 # tags a source gives with its name as a prefix ("ror:education"), and tags helixmap adds itself

@@ -77,3 +77,16 @@ def test_region_bounds_test_the_polygon_not_only_the_box() -> None:
     assert bounds("X", 2.0, 2.0) is True
     assert bounds("X", 9.0, 9.0) is False  # inside the box, outside the triangle
     assert bounds("Y", 2.0, 2.0) is None
+
+
+def test_a_profile_never_gives_a_coordinate_that_is_not_a_place() -> None:
+    from ecosystem.services.organisations import profile_location
+
+    kept = profile_location({"city": "Aarhus", "lat": 56.16, "lon": 10.2, "notes": []})
+    assert (kept["city"], kept["lat"], kept["lon"]) == ("Aarhus", 56.16, 10.2)
+    for lat, lon in ((0.0, 0.0), (91.0, 10.0), (float("nan"), 1.0)):
+        gone = profile_location({"city": "X", "lat": lat, "lon": lon})
+        assert (gone["city"], gone["lat"], gone["lon"]) == ("X", None, None)
+    note = "coordinates (56.16, 10.2) disagree with the postcode: postcode preferred"
+    rejected = profile_location({"lat": 56.16, "lon": 10.2, "notes": [note]})
+    assert (rejected["lat"], rejected["lon"]) == (None, None)
