@@ -3,18 +3,19 @@
 One offline HTML page drawn on the server as inline SVG: no script, no request for anything (a
 Content-Security-Policy forbids it). Numbers show on hover (SVG <title>), each region links to its page,
 a checkbox keeps only the links touching a rural region (CSS alone), and tables give the same regions and
-links. Renders what `ecosystem.services.region_links.region_map` gives.
+links. Renders what `ecosystem.services.region_links.region_map` gives, in the language of the message
+catalogue it is handed (its `regionmap.` keys) with that language's numbers.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from html import escape
 from typing import Any
 from urllib.parse import urlencode
 
-__all__ = ["MAX_DRAWN_LINKS", "PAIR_COLOURS", "URBAN_RURAL_LABELS", "render_region_map"]
+__all__ = ["MAX_DRAWN_LINKS", "PAIR_COLOURS", "URBAN_RURAL_TYPES", "Words", "render_region_map"]
 
 MAX_DRAWN_LINKS = 1500
 """Lines drawn at most (the strongest); the table lists the same, the CSV every link."""
@@ -31,8 +32,8 @@ PAIR_COLOURS: dict[str, str] = {  # Okabe-Ito (colour-blind safe); the pair type
     "rural-rural": "#009E73",
 }
 UNKNOWN_COLOUR = "#8c8c8c"
-URBAN_RURAL_LABELS = {"urban": "Predominantly urban", "intermediate": "Intermediate",
-                      "rural": "Predominantly rural", "unknown": "Type not known"}
+URBAN_RURAL_TYPES = ("urban", "intermediate", "rural", "unknown")
+"""The fills of the legend, in order; their names are the messages `regionmap.ur.<type>`."""
 _PATTERNS = """<defs>
 <pattern id="fill-urban" width="6" height="6" patternUnits="userSpaceOnUse">
 <rect width="6" height="6" fill="#d9d9d9"/><path d="M0 0L6 6M6 0L0 6" stroke="#7a7a7a" stroke-width="0.8"/></pattern>
@@ -172,42 +173,65 @@ def _fit(payload: Mapping[str, Any]) -> tuple[float, float, float, float]:
 
 # ---------------------------------------------------------------------------------------------- text
 
-def _n(value: int) -> str:
-    return f"{value:,}"
+class Words:
+    """The page's words: the `regionmap.` messages of a catalogue (key -> str.format text; a missing key shows
+    itself) and a number formatter for the same language (default: English digits grouping)."""
+
+    def __init__(self, messages: Mapping[str, str] | None = None, lang: str = "en",
+                 number: Callable[[int], str] | None = None) -> None:
+        self.messages = messages or {}
+        self.lang = lang
+        self.number = number or (lambda value: f"{value:,}")
+
+    def __call__(self, key: str, **values: Any) -> str:
+        text = self.messages.get(f"regionmap.{key}") or f"regionmap.{key}"
+        return text.format(**values) if values else text
+
+    def num(self, value: int) -> str:
+        return self.number(value)
+
+    def helix(self, value: str) -> str:
+        return self(f"helix.{value}")
+
+    def urban_rural(self, value: str | None) -> str:
+        return self(f"ur.{value if value in URBAN_RURAL_TYPES else 'unknown'}")
+
+    def pair(self, value: str) -> str:
+        """A pair type (`urban-rural`); one the catalogue does not know is shown as it is."""
+        return self.messages.get(f"regionmap.pair.{value}") or value
 
 
-def _helix_text(helix: Mapping[str, int]) -> str:
-    parts = [f"{k.replace('_', ' ')} {_n(v)}" for k, v in helix.items() if v]
-    return ", ".join(parts) or "none"
+def _helix_text(helix: Mapping[str, int], t: Words) -> str:
+    parts = [f"{t.helix(k)} {t.num(v)}" for k, v in helix.items() if v]
+    return ", ".join(parts) or t("helix.none")
 
 
-def _title(payload: Mapping[str, Any]) -> str:
-    area = f"{payload.get('name') or payload.get('nuts')} ({payload['nuts']})" if payload.get("nuts") else "Europe"
-    bits = [f"Region links: {area}, NUTS {payload['level']}"]
+def _title(payload: Mapping[str, Any], t: Words) -> str:
+    area = f"{payload.get('name') or payload.get('nuts')} ({payload['nuts']})" if payload.get("nuts") else t("europe")
+    bits = [t("title", area=area, level=payload["level"])]
     flt = payload.get("filters") or {}
     if flt.get("helix"):
-        bits.append(" and ".join(h.replace("_", " ") for h in flt["helix"]))
+        bits.append(f" {t('and')} ".join(t.helix(h) for h in flt["helix"]))
     if flt.get("year_from") or flt.get("year_to"):
-        bits.append(f"projects starting {flt.get('year_from') or '…'}–{flt.get('year_to') or '…'}")
+        bits.append(t("title_years", start=flt.get("year_from") or "…", end=flt.get("year_to") or "…"))
     return ", ".join(bits)
 
 
-def _region_tooltip(region: Mapping[str, Any], inner: int) -> str:
-    return (f"{region['name']} ({region['code']}): {URBAN_RURAL_LABELS.get(region['urban_rural'], 'unknown')}; "
-            f"{_n(region['organisations'])} organisations ({_helix_text(region['helix'])}); "
-            f"{_n(inner)} organisation pairs inside the region")
+def _region_tooltip(region: Mapping[str, Any], inner: int, t: Words) -> str:
+    return t("region_tooltip", name=region["name"], code=region["code"], type=t.urban_rural(region["urban_rural"]),
+             organisations=t.num(region["organisations"]), helix=_helix_text(region["helix"], t), inner=t.num(inner))
 
 
-def _link_tooltip(link: Mapping[str, Any], names: Mapping[str, str]) -> str:
-    return (f"{names.get(link['a'], link['a'])} ({link['a']}) – {names.get(link['b'], link['b'])} ({link['b']}): "
-            f"{_n(link['organisation_pairs'])} organisation pairs, {_n(link['shared_projects'])} shared projects "
-            f"({link['pair_type']})")
+def _link_tooltip(link: Mapping[str, Any], names: Mapping[str, str], t: Words) -> str:
+    return t("link_tooltip", a=f"{names.get(link['a'], link['a'])} ({link['a']})",
+             b=f"{names.get(link['b'], link['b'])} ({link['b']})", pairs=t.num(link["organisation_pairs"]),
+             projects=t.num(link["shared_projects"]), type=t.pair(link["pair_type"]))
 
 
 # ---------------------------------------------------------------------------------------------- SVG
 
 def _svg_regions(payload: Mapping[str, Any], project: Projection, tolerance: float,
-                 inner: Mapping[str, int]) -> list[str]:
+                 inner: Mapping[str, int], t: Words) -> list[str]:
     shapes = payload.get("shapes") or {}
     out = []
     for region in sorted(payload["regions"], key=lambda r: r["inside"]):  # the area's regions on top
@@ -218,12 +242,12 @@ def _svg_regions(payload: Mapping[str, Any], project: Projection, tolerance: flo
         cls = "inside" if region["inside"] else "partner"
         out.append(f'<a class="region {cls}" href="/regions/{escape(region["code"])}" '
                    f'data-code="{escape(region["code"])}"><path d="{d}" fill="url(#fill-{region["urban_rural"]})">'
-                   f'<title>{escape(_region_tooltip(region, inner.get(region["code"], 0)))}</title></path></a>')
+                   f'<title>{escape(_region_tooltip(region, inner.get(region["code"], 0), t))}</title></path></a>')
     return out
 
 
 def _svg_links(links: Sequence[Mapping[str, Any]], points: Mapping[str, tuple[float, float]],
-               names: Mapping[str, str]) -> list[str]:
+               names: Mapping[str, str], t: Words) -> list[str]:
     strongest = max((lk["organisation_pairs"] for lk in links), default=1)
     out = []
     for link in links:
@@ -234,7 +258,7 @@ def _svg_links(links: Sequence[Mapping[str, Any]], points: Mapping[str, tuple[fl
             (" t-unknown" if link["pair_type"] not in PAIR_COLOURS else "")
         out.append(f'<line class="{cls}" data-type="{escape(link["pair_type"])}" x1="{x1:.1f}" y1="{y1:.1f}" '
                    f'x2="{x2:.1f}" y2="{y2:.1f}" stroke="{colour}" stroke-width="{width:.1f}">'
-                   f"<title>{escape(_link_tooltip(link, names))}</title></line>")
+                   f"<title>{escape(_link_tooltip(link, names, t))}</title></line>")
     return out
 
 
@@ -281,7 +305,7 @@ def _edge_point(centre: tuple[float, float], target: tuple[float, float], width:
     return cx + dx * k, cy + dy * k
 
 
-def _svg_edge_summaries(payload: Mapping[str, Any], project: Projection) -> list[str]:
+def _svg_edge_summaries(payload: Mapping[str, Any], project: Projection, t: Words) -> list[str]:
     """The links leaving the area, one marker per partner country at the edge of the map in its direction,
     sized by organisation pairs."""
     rows = [c for c in payload.get("outside_by_country") or [] if c.get("lon") is not None][:EDGE_SUMMARIES]
@@ -294,13 +318,15 @@ def _svg_edge_summaries(payload: Mapping[str, Any], project: Projection) -> list
     for row in rows:
         x, y = _edge_point(centre, project(row["lon"], row["lat"]), VIEW_WIDTH, project.height, 26.0)
         radius = 5.0 + 13.0 * math.sqrt(row["organisation_pairs"] / strongest)
-        kinds = ", ".join(f"{k} {_n(v)}" for k, v in sorted(row["by_pair_type"].items(), key=lambda kv: -kv[1]))
-        tip = (f"{row['country']}: {_n(row['organisation_pairs'])} organisation pairs with {_n(row['regions'])} "
-               f"regions, {_n(row['shared_projects'])} shared projects ({kinds})")
+        kinds = ", ".join(f"{t.pair(k)} {t.num(v)}"
+                          for k, v in sorted(row["by_pair_type"].items(), key=lambda kv: -kv[1]))
+        tip = t("edge_tooltip", country=row["country"], pairs=t.num(row["organisation_pairs"]),
+                regions=t.num(row["regions"]), projects=t.num(row["shared_projects"]), kinds=kinds)
         text = ""
         if not any(abs(x - lx) < 62 and abs(y - ly) < 18 for lx, ly in labelled):
             labelled.append((x, y))
-            text = f'<text x="{x:.1f}" y="{y + 4:.1f}">{escape(row["country"])} {_n(row["organisation_pairs"])}</text>'
+            text = (f'<text x="{x:.1f}" y="{y + 4:.1f}">{escape(row["country"])} '
+                    f'{t.num(row["organisation_pairs"])}</text>')
         out.append(f'<g class="edge-summary" data-country="{escape(row["country"])}" '
                    f'data-pairs="{row["organisation_pairs"]}"><title>{escape(tip)}</title>'
                    f'<line x1="{centre[0]:.1f}" y1="{centre[1]:.1f}" x2="{x:.1f}" y2="{y:.1f}"/>'
@@ -309,21 +335,22 @@ def _svg_edge_summaries(payload: Mapping[str, Any], project: Projection) -> list
     return out
 
 
-def render_svg(payload: Mapping[str, Any]) -> str:
+def render_svg(payload: Mapping[str, Any], t: Words | None = None) -> str:
     """The map: outlines, country borders, then links (weakest first, so strong ones stay on top), then the
     links leaving the area summarised per partner country at the edge."""
+    t = t or Words()
     project = Projection(_fit(payload))
     tolerance = 0.6 * (VIEW_WIDTH / 1000)
     names = {r["code"]: r["name"] for r in payload["regions"]}
     inner = {lk["a"]: lk["organisation_pairs"] for lk in payload["links"] if lk["a"] == lk["b"]}
     links, lonlat = drawable_links(payload)
     points = {code: project(lon, lat) for code, (lon, lat) in lonlat.items()}
-    body = [*_svg_regions(payload, project, tolerance, inner), *_svg_countries(payload, project, tolerance),
-            '<g class="links">', *_svg_links(sorted(links, key=_drawing_order), points, names), "</g>",
-            *_svg_edge_summaries(payload, project)]
+    body = [*_svg_regions(payload, project, tolerance, inner, t), *_svg_countries(payload, project, tolerance),
+            '<g class="links">', *_svg_links(sorted(links, key=_drawing_order), points, names, t), "</g>",
+            *_svg_edge_summaries(payload, project, t)]
     return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {VIEW_WIDTH:.0f} {project.height:.0f}" '
             f'role="img" aria-labelledby="map-title" preserveAspectRatio="xMidYMid meet">'
-            f'<title id="map-title">{escape(_title(payload))}</title>{_PATTERNS}{"".join(body)}</svg>')
+            f'<title id="map-title">{escape(_title(payload, t))}</title>{_PATTERNS}{"".join(body)}</svg>')
 
 
 # ---------------------------------------------------------------------------------------------- page
@@ -334,79 +361,84 @@ def _swatch(colour: str, dashed: bool = False) -> str:
             f'stroke-width="5"{dash}/></svg>')
 
 
-def _legend(payload: Mapping[str, Any]) -> str:
+def _legend(payload: Mapping[str, Any], t: Words) -> str:
     counts = payload["totals"]["organisation_pairs_by_pair_type"]
-    links = [f"<li>{_swatch(c)} {escape(t)} ({_n(counts.get(t, 0))} pairs)</li>" for t, c in PAIR_COLOURS.items()]
-    unknown = sum(v for t, v in counts.items() if t not in PAIR_COLOURS)
-    links.append(f"<li>{_swatch(UNKNOWN_COLOUR, dashed=True)} with an unknown type ({_n(unknown)} pairs)</li>")
+    links = [f"<li>{_swatch(c)} {escape(t('legend_pairs', type=t.pair(k), pairs=t.num(counts.get(k, 0))))}</li>"
+             for k, c in PAIR_COLOURS.items()]
+    unknown = sum(v for k, v in counts.items() if k not in PAIR_COLOURS)
+    links.append(f"<li>{_swatch(UNKNOWN_COLOUR, dashed=True)} {escape(t('legend_unknown', pairs=t.num(unknown)))}</li>")
     fills = [f'<li><svg width="22" height="16" aria-hidden="true">{_PATTERNS}<rect width="22" height="16" '
-             f'fill="url(#fill-{k})" stroke="#555"/></svg> {escape(v)}</li>' for k, v in URBAN_RURAL_LABELS.items()]
-    return ('<section class="legend" aria-label="Legend"><h2>Legend</h2><p>Links by the urban-rural types of '
-            'their two regions; width by organisation pairs (hover a line or a region for its numbers); links '
-            'leaving the area faded and cut at the edge of the map; the circles at the edge sum them per partner '
-            'country (hover for the numbers).</p>'
-            f'<ul>{"".join(links)}</ul><p>Regions by Eurostat urban-rural type (NUTS 2: the type most of its '
-            f'organisations have); the selected area outlined in black, partner regions faded.</p>'
+             f'fill="url(#fill-{k})" stroke="#555"/></svg> {escape(t.urban_rural(k))}</li>' for k in URBAN_RURAL_TYPES]
+    return (f'<section class="legend" aria-label="{escape(t("legend"))}"><h2>{escape(t("legend"))}</h2>'
+            f'<p>{escape(t("legend_links"))}</p>'
+            f'<ul>{"".join(links)}</ul><p>{escape(t("legend_regions"))}</p>'
             f'<ul>{"".join(fills)}</ul></section>')
 
 
-def _filters_form(payload: Mapping[str, Any]) -> str:
+def _filters_form(payload: Mapping[str, Any], t: Words) -> str:
     flt = payload.get("filters") or {}
     helix = (flt.get("helix") or [""])[0]
-    options = "".join(f'<option value="{h}"{" selected" if h == helix else ""}>{h.replace("_", " ") or "all"}'
+    options = "".join(f'<option value="{h}"{" selected" if h == helix else ""}>{escape(t.helix(h or "all"))}'
                       "</option>" for h in ("", "academia", "industry", "government", "civil_society"))
     level = "".join(f'<option value="{lv}"{" selected" if lv == payload["level"] else ""}>NUTS {lv}</option>'
                     for lv in (2, 3))
     return ('<form class="filters" method="get" action="/maps/regions">'
-            f'<label>Area (NUTS or country code)<input name="nuts" value="{escape(payload.get("nuts") or "")}" '
+            f'<label>{escape(t("form_area"))}<input name="nuts" value="{escape(payload.get("nuts") or "")}" '
             'maxlength="5" size="6"></label>'
-            f'<label>Level<select name="level">{level}</select></label>'
-            f'<label>Helix<select name="helix">{options}</select></label>'
-            f'<label>From year<input name="year_from" type="number" min="1950" max="2100" '
+            f'<label>{escape(t("form_level"))}<select name="level">{level}</select></label>'
+            f'<label>{escape(t("form_helix"))}<select name="helix">{options}</select></label>'
+            f'<label>{escape(t("form_year_from"))}<input name="year_from" type="number" min="1950" max="2100" '
             f'value="{flt.get("year_from") or ""}"></label>'
-            f'<label>To year<input name="year_to" type="number" min="1950" max="2100" '
-            f'value="{flt.get("year_to") or ""}"></label><button type="submit">Show</button></form>')
+            f'<label>{escape(t("form_year_to"))}<input name="year_to" type="number" min="1950" max="2100" '
+            f'value="{flt.get("year_to") or ""}"></label><input type="hidden" name="lang" value="{escape(t.lang)}">'
+            f'<button type="submit">{escape(t("form_show"))}</button></form>')
 
 
-def _tables(payload: Mapping[str, Any], csv_query: str) -> str:
+def _tables(payload: Mapping[str, Any], csv_query: str, t: Words) -> str:
     names = {r["code"]: r["name"] for r in payload["regions"]}
     region_rows = "".join(
         f'<tr><td><a href="/regions/{escape(r["code"])}">{escape(r["code"])}</a></td><td>{escape(r["name"])}</td>'
-        f'<td>{escape(URBAN_RURAL_LABELS.get(r["urban_rural"], "unknown"))}</td>'
-        f'<td>{"selected area" if r["inside"] else "partner"}</td><td class="n">{_n(r["organisations"])}</td>'
-        f'<td>{escape(_helix_text(r["helix"]))}</td></tr>' for r in payload["regions"])
+        f'<td>{escape(t.urban_rural(r["urban_rural"]))}</td>'
+        f'<td>{escape(t("role_inside") if r["inside"] else t("role_partner"))}</td>'
+        f'<td class="n">{t.num(r["organisations"])}</td>'
+        f'<td>{escape(_helix_text(r["helix"], t))}</td></tr>' for r in payload["regions"])
     shown = payload["links"][:MAX_DRAWN_LINKS]
     link_rows = "".join(
         f'<tr class="link-row{" rural" if lk["touches_rural"] else ""}"><td>{escape(lk["a"])} '
         f'{escape(names.get(lk["a"], ""))}</td><td>{escape(lk["b"])} {escape(names.get(lk["b"], ""))}</td>'
-        f'<td class="n">{_n(lk["organisation_pairs"])}</td><td class="n">{_n(lk["shared_projects"])}</td>'
-        f'<td>{escape(lk["pair_type"])}</td></tr>' for lk in shown)
-    more = (f"<p>The {_n(len(shown))} strongest of {_n(len(payload['links']))} links are listed; the CSV has "
-            "them all.</p>") if len(payload["links"]) > len(shown) else ""
-    return ('<section class="tables" aria-label="Table alternative"><h2>Regions and links as tables</h2>'
-            f'<p>Download as CSV: <a href="/api/v1/region-links.csv?{escape(csv_query)}" download>links</a>, '
-            f'<a href="/api/v1/region-links.csv?{escape(csv_query + "&table=regions")}" download>regions</a>.</p>'
-            '<table id="regions-table"><caption>Regions</caption><thead><tr><th scope="col">Code</th>'
-            '<th scope="col">Name</th><th scope="col">Urban-rural type</th><th scope="col">Role</th>'
-            '<th scope="col">Organisations</th><th scope="col">By helix</th></tr></thead>'
+        f'<td class="n">{t.num(lk["organisation_pairs"])}</td><td class="n">{t.num(lk["shared_projects"])}</td>'
+        f'<td>{escape(t.pair(lk["pair_type"]))}</td></tr>' for lk in shown)
+    more = (f"<p>{escape(t('more_links', shown=t.num(len(shown)), total=t.num(len(payload['links']))))}</p>"
+            if len(payload["links"]) > len(shown) else "")
+    col = {k: f'<th scope="col">{escape(t(k))}</th>' for k in (
+        "col_code", "col_name", "col_type", "col_role", "col_organisations", "col_helix", "col_region", "col_pairs",
+        "col_projects", "col_pair_type")}
+    return (f'<section class="tables" aria-label="{escape(t("tables_label"))}"><h2>{escape(t("tables"))}</h2>'
+            f'<p>{escape(t("csv"))} <a href="/api/v1/region-links.csv?{escape(csv_query)}" download>'
+            f'{escape(t("csv_links"))}</a>, <a href="/api/v1/region-links.csv?{escape(csv_query + "&table=regions")}" '
+            f'download>{escape(t("csv_regions"))}</a>.</p>'
+            f'<table id="regions-table"><caption>{escape(t("caption_regions"))}</caption><thead><tr>'
+            f'{col["col_code"]}{col["col_name"]}{col["col_type"]}{col["col_role"]}{col["col_organisations"]}'
+            f'{col["col_helix"]}</tr></thead>'
             f"<tbody>{region_rows}</tbody></table>{more}"
-            f"{_country_table(payload)}"
-            '<table id="links-table"><caption>Links</caption><thead><tr><th scope="col">Region</th>'
-            '<th scope="col">Region</th><th scope="col">Organisation pairs</th><th scope="col">Shared projects</th>'
-            f'<th scope="col">Pair type</th></tr></thead><tbody>{link_rows}</tbody></table></section>')
+            f"{_country_table(payload, t)}"
+            f'<table id="links-table"><caption>{escape(t("caption_links"))}</caption><thead><tr>'
+            f'{col["col_region"]}{col["col_region"]}{col["col_pairs"]}{col["col_projects"]}{col["col_pair_type"]}'
+            f"</tr></thead><tbody>{link_rows}</tbody></table></section>")
 
 
-def _country_table(payload: Mapping[str, Any]) -> str:
+def _country_table(payload: Mapping[str, Any], t: Words) -> str:
     rows = payload.get("outside_by_country") or []
     if not rows:
         return ""
-    body = "".join(f'<tr><td>{escape(c["country"])}</td><td class="n">{_n(c["regions"])}</td>'
-                   f'<td class="n">{_n(c["organisation_pairs"])}</td><td class="n">{_n(c["shared_projects"])}</td>'
-                   f'<td class="n">{_n(sum(v for k, v in c["by_pair_type"].items() if "rural" in k.split("-")))}'
+    body = "".join(f'<tr><td>{escape(c["country"])}</td><td class="n">{t.num(c["regions"])}</td>'
+                   f'<td class="n">{t.num(c["organisation_pairs"])}</td>'
+                   f'<td class="n">{t.num(c["shared_projects"])}</td>'
+                   f'<td class="n">{t.num(sum(v for k, v in c["by_pair_type"].items() if "rural" in k.split("-")))}'
                    "</td></tr>" for c in rows)
-    return ('<table id="countries-table"><caption>Links leaving the area, by partner country</caption><thead><tr>'
-            '<th scope="col">Country</th><th scope="col">Partner regions</th><th scope="col">Organisation pairs'
-            '</th><th scope="col">Shared projects</th><th scope="col">Pairs touching a rural region</th></tr>'
+    head = "".join(f'<th scope="col">{escape(t(k))}</th>' for k in (
+        "col_country", "col_partner_regions", "col_pairs", "col_projects", "col_rural_pairs"))
+    return (f'<table id="countries-table"><caption>{escape(t("caption_countries"))}</caption><thead><tr>{head}</tr>'
             f"</thead><tbody>{body}</tbody></table>")
 
 
@@ -420,26 +452,32 @@ def _query(payload: Mapping[str, Any]) -> str:
     return urlencode(params)
 
 
-def render_region_map(payload: Mapping[str, Any], notice: str = "") -> str:
-    """The whole offline page for a `region_map` payload."""
-    title = _title(payload)
+def render_region_map(payload: Mapping[str, Any], notice: str = "", messages: Mapping[str, str] | None = None,
+                      lang: str = "en", number: Callable[[int], str] | None = None,
+                      other_lang: str | None = None) -> str:
+    """The whole offline page for a `region_map` payload, in `lang`: `messages` is that language's catalogue
+    (its `regionmap.` keys), `number` writes a number the way it does; `other_lang` (a language code) adds a
+    link to the same page in that language; `notice` is the footer's data notice."""
+    t = Words(messages, lang, number)
+    title = _title(payload, t)
     totals = payload["totals"]
     drawn, _ = drawable_links(payload)
-    lead = (f"{_n(totals['regions'])} regions with {_n(totals['organisations'])} organisations; "
-            f"{_n(totals['organisation_pairs'])} organisation pairs sharing projects, "
-            f"{_n(totals['organisation_pairs_inside'])} inside the area and "
-            f"{_n(totals['organisation_pairs_outside'])} with {_n(totals['partner_regions'])} partner regions "
-            f"outside it; {_n(len(drawn))} of {_n(totals['links'])} region links drawn.")
+    lead = t("lead", regions=t.num(totals["regions"]), organisations=t.num(totals["organisations"]),
+             pairs=t.num(totals["organisation_pairs"]), inside=t.num(totals["organisation_pairs_inside"]),
+             outside=t.num(totals["organisation_pairs_outside"]), partners=t.num(totals["partner_regions"]),
+             drawn=t.num(len(drawn)), links=t.num(totals["links"]))
+    switch = (f'<p class="lang-switch"><a href="?{escape(_query(payload) + "&lang=" + other_lang)}" '
+              f'lang="{escape(other_lang)}" hreflang="{escape(other_lang)}">{escape(t("other_language"))}</a></p>'
+              if other_lang else "")
     return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
+<html lang="{escape(lang)}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta http-equiv="Content-Security-Policy" content="{CSP}">
 <title>{escape(title)} · helixmap</title><style>{_CSS}</style></head>
 <body data-regions="{len(payload['regions'])}" data-links="{len(drawn)}">
-<header><h1>{escape(title)}</h1><p class="lead">{escape(lead)}</p>{_filters_form(payload)}</header>
-<main><input type="checkbox" id="only-rural"><label class="switch" for="only-rural">Only links that touch a
-rural region</label>
-<div class="layout"><div class="map-wrap">{render_svg(payload)}</div>{_legend(payload)}</div>
-{_tables(payload, _query(payload))}</main>
+<header><h1>{escape(title)}</h1><p class="lead">{escape(lead)}</p>{_filters_form(payload, t)}{switch}</header>
+<main><input type="checkbox" id="only-rural"><label class="switch" for="only-rural">{escape(t("only_rural"))}</label>
+<div class="layout"><div class="map-wrap">{render_svg(payload, t)}</div>{_legend(payload, t)}</div>
+{_tables(payload, _query(payload), t)}</main>
 <footer><p>{escape(notice)}</p></footer></body></html>
 """

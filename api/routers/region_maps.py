@@ -1,4 +1,5 @@
-"""Region-to-region flows: `GET /api/v1/region-links` (JSON and CSV) and the map page `GET /maps/regions`."""
+"""Region-to-region flows: `GET /api/v1/region-links` (JSON and CSV) and the map page `GET /maps/regions` (in
+English or Polish: `?lang=`, then the cookie, then Accept-Language)."""
 
 from __future__ import annotations
 
@@ -6,11 +7,13 @@ import csv
 import io
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from api.deps import StoreDep
 from api.limits import HeavyDep
+from api.pages.i18n import LANGUAGES, catalogue, format_number
+from api.pages.render import language
 from ecosystem.domain.errors import BadInputError
 from ecosystem.domain.filters import NetworkFilter, network_filter
 from ecosystem.domain.nuts import is_nuts_code
@@ -27,8 +30,6 @@ NutsQuery = Annotated[str | None, Query(max_length=5, description="The area: a N
 LevelQuery = Annotated[int, Query(ge=2, le=3, description="NUTS level of the regions: 2 or 3")]
 HelixQuery = Annotated[list[Helix] | None, Query(description="Only organisations of these helices")]
 YearQuery = Annotated[int | None, Query(ge=1950, le=2100, description="Only projects starting in or after/before")]
-NOTICE = ("Data: CORDIS © European Union (CC BY 4.0); NUTS boundaries and typologies © EuroGeographics for the "
-          "administrative boundaries, Eurostat/GISCO.")
 
 
 def _filter(nuts: str | None, helix: list[Helix] | None, year_from: int | None,
@@ -78,18 +79,24 @@ def region_links_csv(store: StoreDep, _: HeavyDep,
 
 
 @router.get("/maps/regions", tags=["maps"], response_class=HTMLResponse)
-def region_map_page(store: StoreDep, _: HeavyDep, nuts: NutsQuery = None, level: LevelQuery = 3,
+def region_map_page(request: Request, store: StoreDep, _: HeavyDep, nuts: NutsQuery = None, level: LevelQuery = 3,
                     helix: Annotated[list[str] | None, Query(description="Only organisations of these helices")] = None,
                     year_from: Annotated[str | None, Query(max_length=4, description="A year (empty: any)")] = None,
                     year_to: Annotated[str | None, Query(max_length=4, description="A year (empty: any)")] = None,
+                    lang: Annotated[str | None, Query(description="Page language: en or pl")] = None,
                     ) -> HTMLResponse:
     """The region flow map: outlines filled by urban-rural type, links coloured by pair type, a table
-    alternative; an offline page (inline SVG, no script, nothing loaded from elsewhere). Empty form fields
-    mean "any"."""
+    alternative; an offline page (inline SVG, no script, nothing loaded from elsewhere), in the request's
+    language with a link to the other one. Empty form fields mean "any"."""
     flt = network_filter(nuts=[nuts] if nuts else [], helix=[h for h in helix or [] if h],
                          year_from=_year(year_from, "year_from"), year_to=_year(year_to, "year_to"))
     payload = region_map(store, flt, level)
-    return HTMLResponse(render_region_map(payload, notice=NOTICE))
+    page_lang = language(request)
+    messages = catalogue(page_lang)
+    return HTMLResponse(render_region_map(
+        payload, notice=messages["regionmap.notice"], messages=messages, lang=page_lang,
+        number=lambda value: format_number(value, page_lang),
+        other_lang=next(code for code in LANGUAGES if code != page_lang)))
 
 
 def _year(value: str | None, name: str) -> int | None:

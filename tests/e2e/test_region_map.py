@@ -1,5 +1,6 @@
 """The region flow map through a real `helixmap serve` on the real sample: its JSON, CSV and page, and the page
-in a real headless Chromium (outlines drawn, nothing loaded from elsewhere, a region click opens its page)."""
+in a real headless Chromium (outlines drawn, nothing loaded from elsewhere, a region click opens its page, English
+and Polish)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from api.pages.i18n import format_number
 from tests import browser
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -88,6 +90,8 @@ def test_the_region_map_page_is_offline_and_titled_by_area_and_filters(api: http
     assert not re.search(r"<(script|link|img|iframe)\b", html)
     assert not re.search(r"(src|href)=[\"']https?://", html)
     assert "<title>Region links: Danmark (DK), NUTS 3, academia" in html
+    assert '<html lang="en">' in html and "<h2>Legend</h2>" in html
+    assert '<a href="?level=3&amp;nuts=DK&amp;helix=academia&amp;lang=pl" lang="pl" hreflang="pl">Polski</a>' in html
     # empty form fields mean "any"
     assert api.get("/maps/regions", params={"nuts": "DK", "helix": "", "year_from": "", "year_to": ""}
                    ).status_code == 200
@@ -135,13 +139,36 @@ def test_the_region_map_draws_outlines_loads_nothing_from_elsewhere_and_a_region
 
 
 @pytest.mark.browser
-def test_the_region_map_fits_a_390_px_wide_phone(chromium: str, server: str) -> None:
+def test_the_region_map_fits_a_390_px_wide_phone_in_english_and_polish(chromium: str, server: str,
+                                                                        api: httpx.Client) -> None:
     with browser.Chromium(chromium, window_size=(390, 844)) as page:
         page.open(f"{server}/maps/regions?nuts=DK&level=3")
         assert page.evaluate("document.documentElement.scrollWidth") <= 390
         width = page.evaluate("document.querySelector('.map-wrap svg').getBoundingClientRect().width")
         assert width >= 340
         page.screenshot(ARTIFACTS / "region-map-dk-390.png")
+        assert page.errors == []
+        assert page.evaluate("document.documentElement.lang") == "en"
+        assert page.evaluate("document.querySelector('.legend h2').textContent") == "Legend"
+        # the same page in Polish (asked for by Accept-Language): words and numbers in Polish, still fits
+        page.call("Network.enable", session=True)
+        page.call("Network.setExtraHTTPHeaders", {"headers": {"Accept-Language": "pl-PL,pl;q=0.9,en;q=0.5"}},
+                  session=True)
+        page.open(f"{server}/maps/regions?nuts=DK&level=3")
+        assert page.evaluate("document.documentElement.lang") == "pl"
+        assert page.evaluate("document.title").startswith("Powiązania regionów: Danmark (DK), NUTS 3")
+        legend = page.evaluate("document.querySelector('.legend').innerText")
+        assert "Legenda" in legend and "Przeważająco wiejski" in legend and "miejski – wiejski (par: " in legend
+        assert "Legend\n" not in legend and "pairs" not in legend
+        other = page.evaluate("[document.querySelector('a[hreflang=en]').textContent,"
+                              " document.querySelector('input[name=lang]').value]")
+        assert other == ["English", "pl"]
+        totals = api.get("/api/v1/region-links", params={"nuts": "DK", "level": 3}).json()["totals"]
+        lead = page.evaluate("document.querySelector('.lead').textContent")
+        assert lead.startswith(f"Regiony: {format_number(totals['regions'], 'pl')}, "
+                               f"organizacje: {format_number(totals['organisations'], 'pl')}; ")
+        assert f"ze wspólnymi projektami: {format_number(totals['organisation_pairs'], 'pl')}," in lead
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
         assert page.errors == []
 
 
