@@ -62,6 +62,7 @@ def import_phase(db: str, full: bool) -> dict[str, Any]:
 
 
 def views_phase(db: str, views: tuple[tuple[str | None, int], ...]) -> dict[str, Any]:
+    from api.pages.i18n import catalogue
     from ecosystem.domain.filters import network_filter
     from ecosystem.services.networks import collaboration_graph
     from ecosystem.services.region_links import region_links, region_map
@@ -78,7 +79,7 @@ def views_phase(db: str, views: tuple[tuple[str | None, int], ...]) -> dict[str,
         payload, links_s = timed(lambda: region_links(store, flt, level), "links")  # noqa: B023
         _, warm_s = timed(lambda: region_links(store, flt, level))  # noqa: B023
         page, map_s = timed(lambda: region_map(store, flt, level))  # noqa: B023
-        html, render_s = timed(lambda: render_region_map(page), "render")  # noqa: B023
+        html, render_s = timed(lambda: render_region_map(page, messages=catalogue("en")), "render")  # noqa: B023
         out["views"].append({
             "nuts": nuts, "level": level, "regions": payload["totals"]["regions"],
             "partner_regions": payload["totals"]["partner_regions"], "links": payload["totals"]["links"],
