@@ -29,6 +29,9 @@ pytestmark = pytest.mark.neo4j
 
 SCRIPT = REPO / "scripts" / "neo4j"
 CORDIS_SAMPLE = "cordis/h2020_organization_sample.csv"
+# Two PICs of the CORDIS sample with the same VAT number and city: two legal entities by the rules (different
+# identifiers of one scheme), one organisation when a user's override says so, as these tests do.
+SAME_VAT_PICS = ("911314807", "911394153")
 H2020_TABLE = "cordis/h2020_participations_full.csv.gz"
 H2020_MAPPING = REPO / "examples/h2020_participations.toml"
 H2020_ROWS = 4000
@@ -162,11 +165,12 @@ def _check(batch, conn: dict[str, Any], tmp_path: Path, *, regroup: bool,  # typ
 
 def test_the_cordis_sample_bulk_loads_as_the_normal_import_with_its_entity_resolution_group(
         own_server: dict[str, Any], data_dir: Path, tmp_path: Path) -> None:
-    """Two organisations of the sample share a VAT number: the group is formed through Bolt after the import."""
+    """Two PICs of the sample share a VAT number and a user's override makes them one organisation: the group is
+    formed through Bolt after the import."""
     from importers.cordis import read_cordis
 
     batch = read_cordis([data_dir / CORDIS_SAMPLE], cache_dir=tmp_path / "cache")
-    _check(batch, own_server, tmp_path, regroup=True)
+    _check(batch, own_server, tmp_path, regroup=True, overrides=Overrides(merge=[SAME_VAT_PICS]))
 
 
 def test_h2020_participations_bulk_load_as_the_normal_import_keeping_the_stored_overrides(
@@ -197,12 +201,13 @@ def test_the_records_follow_the_stored_overrides(data_dir: Path, tmp_path: Path)
 
     batch = read_cordis([data_dir / CORDIS_SAMPLE], cache_dir=tmp_path / "cache")
     report, manifest = neo4j_bulk.write_import_files(batch, tmp_path / "plain", meta={"data_version": 3})
-    assert manifest["resolve_after_import"] and report.merged == 1
-    pairs = [tuple(members) for members in _reference(batch, tmp_path / "plain.db")["groups"].values()]
-    assert len(pairs) == 1 and len(pairs[0]) == 2, "the CORDIS sample holds one pair with the same VAT number"
-    overrides = json.dumps(overrides_to_json(Overrides(forbid=[pairs[0]])))
-    report, manifest = neo4j_bulk.write_import_files(batch, tmp_path / "apart",
+    assert not manifest["resolve_after_import"] and report.merged == 0  # two PICs: two legal entities
+    merge = Overrides(merge=[SAME_VAT_PICS])
+    pairs = [tuple(members) for members in _reference(batch, tmp_path / "merged.db", merge)["groups"].values()]
+    assert pairs == [SAME_VAT_PICS]
+    overrides = json.dumps(overrides_to_json(merge))
+    report, manifest = neo4j_bulk.write_import_files(batch, tmp_path / "joined",
                                                      meta={"data_version": 3, "resolution_overrides": overrides})
-    assert not manifest["resolve_after_import"] and report.merged == 0
-    meta = (tmp_path / "apart" / "nodes_HelixmapMeta.csv").read_text()
+    assert manifest["resolve_after_import"] and report.merged == 1
+    meta = (tmp_path / "joined" / "nodes_HelixmapMeta.csv").read_text()
     assert ",4," in meta and overrides.replace('"', '""') in meta

@@ -8,6 +8,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from ecosystem.domain.filters import network_filter
+from ecosystem.domain.resolution import Overrides
 from ecosystem.services.networks import (
     build_collaboration_graph,
     collaboration_graph,
@@ -37,10 +38,12 @@ def _expected_pairs(path: Path, groups: dict[str, list[str]]) -> dict[tuple[str,
 
 def test_edge_weights_and_funding_equal_the_shared_projects(store, data_dir: Path, tmp_path: Path) -> None:
     src = data_dir / "cordis/h2020_organization_sample.csv"
+    # two PICs with one VAT number and city: one organisation only because a user's override says so
+    store.resolve(Overrides(merge=[("911314807", "911394153")]))
     store.apply(read_cordis([src], cache_dir=tmp_path))
     graph = build_collaboration_graph(store, network_filter())
     groups = store.record_groups()
-    assert groups, "the sample holds one organisation under two PICs (same VAT number, same city)"
+    assert groups, "the override merges the two records"
     expected = _expected_pairs(src, groups)
     assert graph.number_of_edges() == len(expected)
     for (a, b), (weight, funding) in expected.items():
