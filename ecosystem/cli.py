@@ -26,6 +26,7 @@ from rich.progress import (
 )
 from rich.text import Text
 
+from ecosystem.analysis.export import ExportFormat
 from ecosystem.config import Settings, load_settings
 from ecosystem.domain.batch import ImportBatch, ImportReport
 from ecosystem.domain.errors import HelixmapError
@@ -48,14 +49,6 @@ STORE_SCHEMES = ("sqlite", "neo4j", "neo4j+s", "neo4j+ssc", "bolt", "bolt+s", "b
 class Layout(str, Enum):
     geo = "geo"
     force = "force"
-
-
-class ExportFormat(str, Enum):
-    graphml = "graphml"
-    gexf = "gexf"
-    csv = "csv"
-    json = "json"
-    vosviewer = "vosviewer"
 
 
 if TYPE_CHECKING:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-from enum import Enum
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
@@ -20,19 +19,12 @@ from api.routers.params import (
     YearParam,
     filter_of,
 )
+from ecosystem.analysis.export import ExportFormat
 from ecosystem.services.insights import cluster_report
 from ecosystem.services.insights import export as make_export
 from ecosystem.services.networks import network_payload
 
 router = APIRouter(prefix="/api/v1", tags=["network"])
-
-
-class ExportFormat(str, Enum):
-    graphml = "graphml"
-    gexf = "gexf"
-    csv = "csv"
-    json = "json"
-    vosviewer = "vosviewer"
 
 
 @router.get("/network")

@@ -18,6 +18,7 @@ import json
 import re
 import zipfile
 from collections.abc import Callable, Mapping
+from enum import Enum
 from operator import itemgetter
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
@@ -36,6 +37,16 @@ NODE_FIELDS: dict[str, type] = {
 }
 EDGE_FIELDS: dict[str, type] = {"weight": int, "funding": float, "first_year": int, "last_year": int}
 SOURCE_KEYS = {"label": "name", "region": "nuts3"}  # export field -> collaboration-graph attribute
+
+class ExportFormat(str, Enum):
+    """The export formats (the API's `format` and the command line's `--format`)."""
+
+    graphml = "graphml"
+    gexf = "gexf"
+    csv = "csv"
+    json = "json"
+    vosviewer = "vosviewer"
+
 
 # format -> (media type, file extension)
 EXPORT_FORMATS: dict[str, tuple[str, str]] = {

@@ -27,7 +27,6 @@ import json
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
@@ -78,10 +77,9 @@ from ecosystem.store.pipeline import (
     ParticipationKey,
     Participations,
     ParticipationState,
-    apply_batch,
+    RunsImportPipeline,
     fold_participations,
     merge_projects,
-    resolve_again,
 )
 
 __all__ = ["Neo4jStore", "collaboration_changes", "fold_participations", "merge_projects"]
@@ -353,7 +351,7 @@ def _connect(uri: str, username: str, password: str, database: str) -> BoltRunne
     return BoltRunner(driver, uri, database)
 
 
-class Neo4jStore:
+class Neo4jStore(RunsImportPipeline):
     """`GraphStore` on a Neo4j 5 server (`neo4j://host:7687` or `bolt://host:7687`).
 
     Every query goes through one `QueryRunner` (`ecosystem.store.neo4j_runner`): the Bolt driver's, or a test's
@@ -420,15 +418,7 @@ class Neo4jStore:
                   "m.data_updated = toString(datetime.truncate('second', datetime({timezone: '+00:00'})))")
 
     # -- writing: the storage primitives of the import pipeline (`ecosystem.store.pipeline`) ---------------------
-    def apply(self, batch: ImportBatch, progress: Any = None) -> ImportReport:
-        return apply_batch(self, batch, progress)
-
-    def resolve(self, overrides: Overrides | None = None, *, keep_overrides: bool = True,
-                review_path: Path | None = None) -> ImportReport:
-        """Run entity resolution again: with new `overrides` (kept in the store for later imports; none and
-        `keep_overrides=False` drops them), writing the uncertain pairs to `review_path` when given."""
-        return resolve_again(self, overrides, keep_overrides=keep_overrides, review_path=review_path)
-
+    # (`apply` and `resolve` run the pipeline: `RunsImportPipeline`)
     @contextmanager
     def import_transaction(self) -> Iterator[Held]:
         """An import is written in batches, not one transaction (see the module docstring); what this import

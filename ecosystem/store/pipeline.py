@@ -397,3 +397,17 @@ def regroup(writer: ImportWriter, todo: Plan, *, regions_loaded: bool) -> bool:
         formed[c] = org
     relocate(writer, formed, ImportReport(label="resolution"), regions_loaded=regions_loaded)
     return True
+
+
+class RunsImportPipeline:
+    """`apply` and `resolve` of a store whose import is this pipeline: the store, an `ImportWriter`, keeps only
+    its storage primitives."""
+
+    def apply(self: ImportWriter, batch: ImportBatch, progress: Any = None) -> ImportReport:
+        return apply_batch(self, batch, progress)
+
+    def resolve(self: ImportWriter, overrides: Overrides | None = None, *, keep_overrides: bool = True,
+                review_path: Path | None = None) -> ImportReport:
+        """Run entity resolution again: with new `overrides` (kept in the store for later imports; none and
+        `keep_overrides=False` drops them), writing the uncertain pairs to `review_path` when given."""
+        return resolve_again(self, overrides, keep_overrides=keep_overrides, review_path=review_path)

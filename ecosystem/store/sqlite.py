@@ -43,8 +43,7 @@ from ecosystem.store.pipeline import (
     ParticipationKey,
     Participations,
     ParticipationState,
-    apply_batch,
-    resolve_again,
+    RunsImportPipeline,
 )
 
 BATCH = 5000
@@ -60,7 +59,7 @@ READER_CACHE_KIB = 16_000
 server's memory is too (the opener's connection, which imports write through, keeps 200 MB)."""
 
 
-class SQLiteStore:
+class SQLiteStore(RunsImportPipeline):
     """`GraphStore` on SQLite: zero set-up, one file (`sqlite:///helixmap.db`)."""
 
     def __init__(self, path: str | Path, *, uri: str | None = None) -> None:
@@ -130,15 +129,7 @@ class SQLiteStore:
         return self._meta("data_version")
 
     # -- writing: the storage primitives of the import pipeline (`ecosystem.store.pipeline`) ---------------------
-    def apply(self, batch: ImportBatch, progress: Any = None) -> ImportReport:
-        return apply_batch(self, batch, progress)
-
-    def resolve(self, overrides: Overrides | None = None, *, keep_overrides: bool = True,
-                review_path: Path | None = None) -> ImportReport:
-        """Run entity resolution again: with new `overrides` (kept in the store for later imports; none and
-        `keep_overrides=False` drops them), writing the uncertain pairs to `review_path` when given."""
-        return resolve_again(self, overrides, keep_overrides=keep_overrides, review_path=review_path)
-
+    # (`apply` and `resolve` run the pipeline: `RunsImportPipeline`)
     @contextmanager
     def import_transaction(self) -> Iterator[Held]:
         """One transaction for the whole import: all of it or nothing."""
