@@ -8,6 +8,7 @@ import pytest
 
 from ecosystem.domain.errors import BadInputError
 from importers.table import read_table
+from tests.conftest import DATA, require
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -52,9 +53,8 @@ def test_participations_need_organisations(tmp_path: Path) -> None:
 
 
 def test_the_h2020_programme_parts_example_reads_the_real_file() -> None:
-    data = REPO.parent / "shared" / "data" / "cordis" / "h2020_programme_parts.csv.gz"
-    if not data.exists():
-        pytest.skip("the shared CORDIS data is not beside the repository")
+    data = DATA / "cordis" / "h2020_programme_parts.csv.gz"
+    require(data.exists(), f"the shared CORDIS data is not beside the repository ({data} is missing)")
     batch = read_table(data, REPO / "examples" / "h2020_programme_parts.toml")
     parts = {p.id: p.programme_part for p in batch.projects}
     assert len(parts) == 31_348 and parts["221856"] == "SC4"
