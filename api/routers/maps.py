@@ -13,13 +13,11 @@ from api.deps import SettingsDep, StoreDep
 from api.limits import HeavyDep
 from api.pages.i18n import LANGUAGES, catalogue
 from api.pages.render import language
-from api.routers.params import HelixName, UrbanRuralName
-from ecosystem.domain.errors import BadInputError
-from ecosystem.domain.filters import NetworkFilter, network_filter
+from api.routers.params import FormList, FormYear, form_filter
+from ecosystem.domain.filters import NetworkFilter
 from ecosystem.services.cache import cache
 from ecosystem.services.networks import network_payload
 from ecosystem.services.region_links import nuts3_outlines
-from ecosystem.services.regions import checked_nuts
 from ecosystem.store.base import GraphReader
 from visualisations import render_network_payload
 from visualisations.map import force_positions
@@ -30,30 +28,6 @@ router = APIRouter(prefix="/maps", tags=["maps"])
 class Layout(str, Enum):
     geo = "geo"
     force = "force"
-
-
-FormList = Annotated[list[str] | None, Query(description="Empty values (a form's \"any\") are ignored")]
-FormYear = Annotated[str | None, Query(max_length=4, description="A year (empty: any)")]
-
-
-def _one_of(values: list[str] | None, allowed: type[Enum], field: str) -> list[str]:
-    out = []
-    for value in values or []:
-        if not value:
-            continue
-        if value not in {m.value for m in allowed}:
-            raise BadInputError(f"{field} must be one of {', '.join(m.value for m in allowed)}, not {value!r}",
-                                field=field)
-        out.append(value)
-    return out
-
-
-def _year(value: str | None, field: str) -> int | None:
-    if value is None or not value.strip():
-        return None
-    if not value.strip().isdigit() or not 1950 <= int(value) <= 2100:
-        raise BadInputError(f"{field} must be a year between 1950 and 2100, not {value!r}", field=field)
-    return int(value)
 
 
 def map_title(store: GraphReader, flt: NetworkFilter, layout: str, lang: str) -> str:
@@ -134,11 +108,7 @@ def map_page(request: Request, store: StoreDep, settings: SettingsDep, _: HeavyD
     """The interactive organisation map (offline page; at most ~1,500 organisations, the strongest kept):
     region outlines, links coloured by urban-rural or helix pair, a side panel per organisation, the same
     organisations and links as tables."""
-    code = checked_nuts(store, nuts.strip()) if nuts and nuts.strip() else None
-    flt = network_filter(nuts=[code] if code else [], helix=_one_of(helix, HelixName, "helix"),
-                         urban_rural=_one_of(urban_rural, UrbanRuralName, "urban_rural"), min_weight=min_weight,
-                         year_from=_year(year_from, "year_from"), year_to=_year(year_to, "year_to"))
-    if flt.year_from is not None and flt.year_to is not None and flt.year_from > flt.year_to:
-        raise BadInputError(f"year_from {flt.year_from} is after year_to {flt.year_to}", field="year_from")
+    flt = form_filter(store, nuts=nuts, helix=helix, urban_rural=urban_rural, min_weight=min_weight,
+                      year_from=year_from, year_to=year_to)
     html = render_map_page(store, flt, layout.value, language(request), settings.map_max_nodes)
     return HTMLResponse(html)

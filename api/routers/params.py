@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Query
 
+from ecosystem.domain.errors import BadInputError
 from ecosystem.domain.filters import NetworkFilter, network_filter
 from ecosystem.domain.models import Degurba, Helix, UrbanRural
 from ecosystem.services.regions import checked_nuts
@@ -43,3 +44,31 @@ def filter_of(store: GraphReader, nuts: str | None, helix: list[HelixName] | Non
     return network_filter(nuts=[code] if code else [], helix=[h.value for h in helix or []],
                           urban_rural=[u.value for u in urban_rural or []], min_weight=min_weight,
                           year_from=year_from, year_to=year_to)
+
+
+# The map pages are GET forms: an empty field means "any", and every value arrives as text.
+FormList = Annotated[list[str] | None, Query(description="Empty values (a form's \"any\") are ignored")]
+FormYear = Annotated[str | None, Query(max_length=4, description="A year (empty: any)")]
+
+
+def form_year(value: str | None, field: str) -> int | None:
+    """A year from a form field: empty is none; anything else must be a year between 1950 and 2100."""
+    if value is None or not value.strip():
+        return None
+    if not value.strip().isdigit() or not 1950 <= int(value) <= 2100:
+        raise BadInputError(f"{field} must be a year between 1950 and 2100, not {value!r}", field=field)
+    return int(value)
+
+
+def form_filter(store: GraphReader, *, nuts: str | None, helix: list[str] | None = None,
+                urban_rural: list[str] | None = None, min_weight: int = 1, year_from: str | None = None,
+                year_to: str | None = None) -> NetworkFilter:
+    """The network filter of a map page's form: empty fields ignored, the NUTS code checked against the store,
+    the vocabularies checked by `network_filter`, the years in order."""
+    code = checked_nuts(store, nuts.strip()) if nuts and nuts.strip() else None
+    flt = network_filter(nuts=[code] if code else [], helix=[h for h in helix or [] if h],
+                         urban_rural=[u for u in urban_rural or [] if u], min_weight=min_weight,
+                         year_from=form_year(year_from, "year_from"), year_to=form_year(year_to, "year_to"))
+    if flt.year_from is not None and flt.year_to is not None and flt.year_from > flt.year_to:
+        raise BadInputError(f"year_from {flt.year_from} is after year_to {flt.year_to}", field="year_from")
+    return flt

@@ -14,9 +14,8 @@ from api.deps import StoreDep
 from api.limits import HeavyDep
 from api.pages.i18n import LANGUAGES, catalogue, format_number
 from api.pages.render import language
-from ecosystem.domain.errors import BadInputError
+from api.routers.params import FormList, FormYear, HelixName, form_filter
 from ecosystem.domain.filters import NetworkFilter, network_filter
-from ecosystem.domain.nuts import is_nuts_code
 from ecosystem.services.region_links import region_links, region_map
 from visualisations.regions import render_region_map
 
@@ -24,19 +23,16 @@ __all__ = ["router"]
 
 router = APIRouter()
 
-Helix = Literal["academia", "industry", "government", "civil_society", "unknown"]
 NutsQuery = Annotated[str | None, Query(max_length=5, description="The area: a NUTS code of any level or a country "
                                                                   "code (EL, DE1, DEA23); everything when absent")]
 LevelQuery = Annotated[int, Query(ge=2, le=3, description="NUTS level of the regions: 2 or 3")]
-HelixQuery = Annotated[list[Helix] | None, Query(description="Only organisations of these helices")]
+HelixQuery = Annotated[list[HelixName] | None, Query(description="Only organisations of these helices")]
 YearQuery = Annotated[int | None, Query(ge=1950, le=2100, description="Only projects starting in or after/before")]
 
 
-def _filter(nuts: str | None, helix: list[Helix] | None, year_from: int | None,
+def _filter(nuts: str | None, helix: list[HelixName] | None, year_from: int | None,
             year_to: int | None) -> NetworkFilter:
-    if nuts is not None and not is_nuts_code(nuts):
-        raise BadInputError(f"not a NUTS or country code: {nuts!r}", field="nuts")
-    return network_filter(nuts=[nuts] if nuts else [], helix=list(helix or []), year_from=year_from,
+    return network_filter(nuts=[nuts] if nuts else [], helix=[h.value for h in helix or []], year_from=year_from,
                           year_to=year_to)
 
 
@@ -80,16 +76,13 @@ def region_links_csv(store: StoreDep, _: HeavyDep,
 
 @router.get("/maps/regions", tags=["maps"], response_class=HTMLResponse)
 def region_map_page(request: Request, store: StoreDep, _: HeavyDep, nuts: NutsQuery = None, level: LevelQuery = 3,
-                    helix: Annotated[list[str] | None, Query(description="Only organisations of these helices")] = None,
-                    year_from: Annotated[str | None, Query(max_length=4, description="A year (empty: any)")] = None,
-                    year_to: Annotated[str | None, Query(max_length=4, description="A year (empty: any)")] = None,
+                    helix: FormList = None, year_from: FormYear = None, year_to: FormYear = None,
                     lang: Annotated[str | None, Query(description="Page language: en or pl")] = None,
                     ) -> HTMLResponse:
     """The region flow map: outlines filled by urban-rural type, links coloured by pair type, a table
     alternative; an offline page (inline SVG, no script, nothing loaded from elsewhere), in the request's
     language with a link to the other one. Empty form fields mean "any"."""
-    flt = network_filter(nuts=[nuts] if nuts else [], helix=[h for h in helix or [] if h],
-                         year_from=_year(year_from, "year_from"), year_to=_year(year_to, "year_to"))
+    flt = form_filter(store, nuts=nuts, helix=helix, year_from=year_from, year_to=year_to)
     payload = region_map(store, flt, level)
     page_lang = language(request)
     messages = catalogue(page_lang)
@@ -98,11 +91,3 @@ def region_map_page(request: Request, store: StoreDep, _: HeavyDep, nuts: NutsQu
         number=lambda value: format_number(value, page_lang),
         other_lang=next(code for code in LANGUAGES if code != page_lang)))
 
-
-def _year(value: str | None, name: str) -> int | None:
-    """A year from a form field: empty is none; anything else must be a year between 1950 and 2100."""
-    if value is None or not value.strip():
-        return None
-    if not value.strip().isdigit() or not 1950 <= int(value) <= 2100:
-        raise BadInputError(f"{name} must be a year between 1950 and 2100, not {value!r}", field=name)
-    return int(value)

@@ -76,6 +76,8 @@ def test_region_links_download_as_csv(api: httpx.Client) -> None:
     ("/maps/regions?nuts=XX", 404),
     ("/maps/regions?year_from=abc", 422),
     ("/maps/regions?helix=banking", 422),
+    ("/maps/regions?year_from=2020&year_to=2010", 422),
+    ("/maps/regions?nuts=%27%3B--", 422),
 ])
 def test_bad_region_link_requests_get_a_4xx_with_a_message(api: httpx.Client, path: str, status: int) -> None:
     response = api.get(path)
