@@ -537,12 +537,16 @@ class Neo4jStore(RunsImportPipeline):
                 org = Organisation.model_validate_json(r["doc"])
                 out[org.id] = org
             return out
-        for chunk in _chunks(ids, LOOKUP_BATCH):
-            for doc in self._run("UNWIND $ids AS id MATCH (o:Organisation {id: id}) RETURN collect(o.doc) AS docs",
-                                 read=True, ids=chunk)[0]["docs"]:
-                org = Organisation.model_validate_json(doc)
-                out[org.id] = org
+        for doc in self._docs("Organisation", ids):
+            org = Organisation.model_validate_json(doc)
+            out[org.id] = org
         return out
+
+    def _docs(self, label: str, ids: list[str]) -> Iterator[str]:
+        """The stored documents (`doc`) of the nodes of one label with these ids, read in chunks."""
+        query = f"UNWIND $ids AS id MATCH (n:{label} {{id: id}}) RETURN collect(n.doc) AS docs"
+        for chunk in _chunks(ids, LOOKUP_BATCH):
+            yield from self._run(query, read=True, ids=chunk)[0]["docs"]
 
     @staticmethod
     def _org_row(o: Organisation) -> dict[str, Any]:
@@ -644,11 +648,9 @@ class Neo4jStore(RunsImportPipeline):
 
     def load_projects(self, ids: list[str]) -> dict[str, Project]:
         existing: dict[str, Project] = {}
-        for chunk in _chunks(ids, LOOKUP_BATCH):
-            for doc in self._run("UNWIND $ids AS id MATCH (p:Project {id: id}) RETURN collect(p.doc) AS docs",
-                                 read=True, ids=chunk)[0]["docs"]:
-                p = Project.model_validate_json(doc)
-                existing[p.id] = p
+        for doc in self._docs("Project", ids):
+            p = Project.model_validate_json(doc)
+            existing[p.id] = p
         return existing
 
     def write_projects(self, new: list[Project], changed: list[Project]) -> None:
