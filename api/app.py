@@ -7,7 +7,7 @@ HTTP status codes in one handler, and every error answers with one model (`api/e
 
 from __future__ import annotations
 
-import logging
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -21,7 +21,7 @@ from api.pages import router as pages_router
 from api.routers import maps, meta, networks, organisations, query, region_maps, regions
 from ecosystem import __version__
 from ecosystem.config import Settings
-from ecosystem.services import partners
+from ecosystem.services import startup
 from ecosystem.store import GraphStore, open_store
 
 __all__ = ["DESCRIPTION", "STATUS", "create_app", "helixmap_error", "status_of"]
@@ -31,19 +31,15 @@ DESCRIPTION = ("Quadruple-helix collaboration networks (government, academia, in
                "NUTS © EuroGeographics, Eurostat/GISCO.")
 
 
-def _warm_partner_index(store: GraphStore) -> None:
-    try:
-        partners.warm(store)
-    except Exception:  # the first request then builds it (and says what failed)
-        logging.getLogger(__name__).exception("building the partner finder's index at start failed")
-
-
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """At start, before the server answers, the partner finder's scoring index is built (a few seconds on the
-    full H2020 table), so the first recommendation costs no more than any other; a failure is logged and the
-    first request then builds it (and says what failed)."""
-    await anyio.to_thread.run_sync(_warm_partner_index, app.state.store)
+    """At start, before the server answers, `ecosystem.services.startup.BEFORE_SERVING` is built in a worker
+    thread (the partner finder's scoring index and what every atlas page reads: the first request costs no more
+    than any other); then `IN_BACKGROUND` runs in a daemon thread while the server answers."""
+    store = app.state.store
+    await anyio.to_thread.run_sync(startup.run_steps, startup.BEFORE_SERVING, store)
+    threading.Thread(target=startup.run_steps, args=(startup.IN_BACKGROUND, store), name=startup.BACKGROUND_THREAD,
+                     daemon=True).start()
     yield
 
 

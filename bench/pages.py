@@ -64,12 +64,13 @@ def pages_phase(db: str) -> dict[str, Any]:
     from fastapi.testclient import TestClient
 
     from api.app import create_app
+    from ecosystem.services.startup import BACKGROUND_THREAD
     from ecosystem.store.sqlite import SQLiteStore
 
     store = SQLiteStore(db)
     started = time.perf_counter()
     client = TestClient(create_app(store=store))
-    client.__enter__()  # runs the application's start-up (the pages warm their data in the background)
+    client.__enter__()  # runs the application's start-up (then the region pages warm in the background)
     out_start = round((time.perf_counter() - started) * 1000, 1)
     urls = page_urls(client)
     out: dict[str, Any] = {"start_ms": out_start, "pages": {}}
@@ -80,7 +81,7 @@ def pages_phase(db: str) -> dict[str, Any]:
         first[name] = (status, (time.perf_counter() - start) * 1000)
     waited = time.perf_counter()
     for thread in threading.enumerate():  # the background warm-up shares the CPU: measure warm pages after it
-        if thread.name.startswith("atlas-warm"):
+        if thread.name == BACKGROUND_THREAD:
             thread.join()
     out["background_warm_left_ms"] = round((time.perf_counter() - waited) * 1000, 1)
     for name, url in urls.items():

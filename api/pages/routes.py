@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import logging
-import threading
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import Mapping
 from typing import Annotated, Any
 
-import anyio
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
@@ -37,8 +33,6 @@ from ecosystem.services.insights import (
     countries,
     ego_network,
     store_summary,
-    warm_page_extras,
-    warm_pages,
 )
 from ecosystem.services.organisations import profile_tags
 from ecosystem.services.partners import recommendations
@@ -204,23 +198,6 @@ def region(request: Request, store: StoreDep, _: HeavyDep, nuts: Annotated[str, 
                   tags=region_tags(store, code))
 
 
-@asynccontextmanager
-async def lifespan(app: Any) -> AsyncIterator[None]:
-    """Warm what every page reads before serving (in a worker thread: the event loop stays free), then the slower
-    extras in the background, so the first visitor pays no building of shared data."""
-    store = app.state.store
-    await anyio.to_thread.run_sync(_quietly, warm_pages, store)
-    threading.Thread(target=_quietly, args=(warm_page_extras, store), name="atlas-warm-extras", daemon=True).start()
-    yield
-
-
-def _quietly(warm: Callable[[Any], None], store: Any) -> None:
-    try:
-        warm(store)
-    except Exception:  # a page still builds what it needs on its first visit
-        logging.getLogger(__name__).exception("warming the atlas pages failed")
-
-
 @router.get("/clusters", response_class=HTMLResponse)
 def clusters(request: Request, store: StoreDep, _: HeavyDep) -> Response:
     """Communities of the whole collaboration network."""
@@ -251,4 +228,3 @@ def cluster(request: Request, store: StoreDep, _: HeavyDep,
                   helices=KNOWN_HELICES, stability=stability_sentence(t, clustering_stability(store)))
 
 
-router.lifespan_context = lifespan

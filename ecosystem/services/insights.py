@@ -97,14 +97,6 @@ def warm_pages(store: GraphReader) -> None:
     clustering_stability(store)
 
 
-def warm_page_extras(store: GraphReader) -> None:
-    """Every country's region page (minutes of pure Python on the full H2020 table, so requests still get their
-    turn): for a background thread after the start."""
-    from ecosystem.services.regions import warm_region_pages
-
-    warm_region_pages(store)
-
-
 def ego_network(store: GraphReader, org_id: str, *, limit: int = 12) -> dict[str, Any]:
     """An organisation and its strongest partners (most shared projects), with the links among them: what the
     profile's small network map draws. Unknown organisation: not found."""
