@@ -43,7 +43,8 @@ def partners_page(request: Request, store: StoreDep, _: HeavyDep, topic: str | N
     count = bounded_number(k, "k", checked, default=DEFAULT_RESULTS, high=MAX_RESULTS)
     team = consortium(store, id_list(exclude), checked)
     themes = {name: raw[name] or None for name in THEME_FIELDS}
-    answer = _ask(store, themes, team, count, checked) if any(raw.values()) else None
+    asked = any(raw[name] for name in FIELDS if name != "exclude")  # the consortium alone: a form pre-filled
+    answer = _ask(store, themes, team, count, checked) if asked else None
     if answer is not None:
         names = {m["id"]: m["name"] for m in team}
         for item in answer["items"]:
@@ -108,9 +109,9 @@ def idea_reasons(t: Translator, store: GraphReader, item: dict[str, Any],
     matching = int(counts.get("matching_projects") or 0)
     if matching:
         labels = _project_labels(store, item["id"], ids.get("projects", []))
-        more = matching - len(labels)
-        out.append(_sentence(" ".join([t("idea.reason_theme", count=t.num(matching)),
-                                       ", ".join(labels) if more > 0 else join_names(t, labels)]),
+        more = matching - len(labels) if labels else 0
+        named = ", ".join(labels) if more > 0 else join_names(t, labels)
+        out.append(_sentence(" ".join(filter(None, [t("idea.reason_theme", count=t.num(matching)), named])),
                              more=t("idea.more_projects", count=t.num(more)) if more > 0 else ""))
         if counts.get("recent_matching_projects"):
             out.append(_sentence(t("idea.reason_recent", count=t.num(counts["recent_matching_projects"]))))
@@ -123,11 +124,13 @@ def idea_reasons(t: Translator, store: GraphReader, item: dict[str, Any],
                              t("reason.and_more", count=t.num(more)) if more > 0 else ""))
     if (item.get("components") or {}).get("helix") == 1.0:
         out.append(_sentence(t("idea.reason_helix", helix=t.helix(item.get("helix")))))
+    if not out:  # a kind of reason these sentences do not know yet: the service's own words (in English)
+        out = [{**_sentence(text), "lang": "en"} for text in item.get("reasons", [])]
     return out
 
 
 def _sentence(text: str, links: list[dict[str, Any]] | None = None, more: str = "") -> dict[str, Any]:
-    return {"text": text, "links": links or [], "more": more}
+    return {"text": text, "links": links or [], "more": more, "lang": ""}
 
 
 def _org(store: GraphReader, oid: str, known: dict[str, str]) -> dict[str, Any]:
