@@ -201,7 +201,7 @@ def pooled(index: IdeaIndex, cases: list[Case]) -> list[tuple[np.ndarray, np.nda
         ok = (feats["_theme_sum"] > 0) | (feats["_direct"] > 0)
         ok[team.members] = False
         pool: set[int] = set()
-        for name in ("theme_recent", "theme_count", "specialisation", "team_direct", "team_two_hop"):
+        for name in ("theme_recent", "theme_count", "specialisation", "team_direct", "team_two_hop", "team_theme"):
             pool.update(top_k(np.where(ok, feats[name], -np.inf), ok, POOL).tolist())
         rows = np.array(sorted(pool), dtype=np.int64)
         matrix = np.stack([feats[name][rows] for name in FEATURES], axis=1).astype(np.float32)
@@ -224,7 +224,8 @@ GRID = {"theme_recent": (0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0),
         "specialisation": (0.0, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0),
         "team_direct": (0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 6.0),
         "team_two_hop": (0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0), "geography": (0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0),
-        "size": (-1.0, -0.5, -0.25, 0.0, 0.25, 0.5)}
+        "size": (-1.0, -0.5, -0.25, 0.0, 0.25, 0.5), "team_theme": (0.0, 0.25, 0.5, 1.0, 1.5, 2.0, 3.0),
+        "active_recently": (-0.5, -0.25, 0.0, 0.25, 0.5, 0.75, 1.0)}
 # Held, not fitted: the helix coefficient is a product choice (a helix the team lacks counts a little in its
 # favour, as in ecosystem/analysis/recommend.py); fitted freely it goes negative (consortia repeat their helix).
 HELD = ("helix",)

@@ -22,7 +22,9 @@ Features (natural logs):
 - team_two_hop: log(1 + sum over the team's partners w of [w partner of v] / log(partners of w + 2));
 - helix: 1 when v brings a helix the team lacks (of the four), HELIX_PARTIAL when the team has it once, else 0;
 - geography: 1 same NUTS3 as a team member, 0.8 NUTS2, 0.7 NUTS1, 0.6 country, else 0;
-- size: log(1 + v's projects).
+- size: log(1 + v's projects);
+- team_theme: log(1 + matching projects shared with a team member, weight x RECENCY_DECAY ** age each);
+- active_recently: log(1 + v's projects starting in the last RECENT_YEARS years of the index).
 
 The shown components (theme, recency, team, helix, geography) are in [0, 1] (null where they do not apply:
 no team) and drive the reasons.
@@ -49,6 +51,7 @@ from ecosystem.domain.text import fold
 
 RECENCY_DECAY = 0.7  # weight of a matching project per year of age
 SIZE_SHRINK = 5.0  # specialisation = theme projects / (projects + SIZE_SHRINK)
+RECENT_YEARS = 2  # active_recently: projects starting in the last this many years of the index
 HALF_MATCH = 0.5  # the same call topic in another year (code without its last "-YYYY")
 MIN_PREFIX = 5  # a keyword this long also finds the words it begins ("hydrogen" -> "hydrogenation")
 MAX_PREFIX_WORDS = 50  # at most this many longer words per keyword
@@ -71,12 +74,14 @@ class IdeaWeights:
     bias: float = -6.0
     theme_recent: float = 0.25
     theme_count: float = 0.5
-    specialisation: float = 1.0
+    specialisation: float = 2.0
     team_direct: float = 1.5
     team_two_hop: float = 0.5
+    team_theme: float = 1.0
     helix: float = 0.2
-    geography: float = 1.0
+    geography: float = 2.0
     size: float = 0.0
+    active_recently: float = 0.0
 
 
 FEATURES = tuple(IdeaWeights.__dataclass_fields__)[1:]
@@ -154,6 +159,7 @@ class IdeaIndex:
         self.member = sp.csr_matrix((0, 0))  # organisations x projects
         self.member_t = sp.csr_matrix((0, 0))  # projects x organisations
         self.projects = np.zeros(0)
+        self.recent_projects = np.zeros(0)  # projects starting in the RECENT_YEARS before reference_year
         self.recent_ties = sp.csr_matrix((0, 0))  # organisations x organisations, RECENCY_DECAY ** age
         self.adjacency = sp.csr_matrix((0, 0))
         self.degree = np.zeros(0)
@@ -251,6 +257,8 @@ class IdeaIndex:
         self.member_t = member.T.tocsr()
         self.member_t.sort_indices()
         self.projects = np.asarray(member.sum(axis=1)).ravel()
+        latest = np.nan_to_num(self.start_year, nan=-1.0) >= self.reference_year - RECENT_YEARS
+        self.recent_projects = member @ latest.astype(float)
         ties = (member @ sp.diags(self.decay) @ member.T).tocsr()
         ties.setdiag(0)
         ties.eliminate_zeros()
@@ -387,10 +395,13 @@ def features(index: IdeaIndex, weight: np.ndarray, team: Team) -> dict[str, np.n
     theme_sum = index.member @ weight
     recent_sum = index.member @ (weight * index.decay)
     zeros = np.zeros(n)
-    direct, two_hop, geography = zeros, zeros, zeros
+    direct, two_hop, geography, team_theme = zeros, zeros, zeros, zeros
     helix = zeros
     if len(team.members):
         direct = np.asarray(index.recent_ties[team.members].sum(axis=0)).ravel()
+        with_team = np.asarray(index.member[team.members].sum(axis=0)).ravel() > 0
+        team_theme = index.member @ np.where(with_team, weight * index.decay, 0.0)
+        team_theme[team.members] = 0.0
         partners = np.asarray(index.adjacency[team.members].sum(axis=0)).ravel() > 0
         spread = np.where(partners, 1.0 / np.log(index.degree + 2.0), 0.0)
         two_hop = index.adjacency @ spread
@@ -406,7 +417,8 @@ def features(index: IdeaIndex, weight: np.ndarray, team: Team) -> dict[str, np.n
     return {"theme_recent": np.log1p(recent_sum), "theme_count": np.log1p(theme_sum),
             "specialisation": theme_sum / (index.projects + SIZE_SHRINK), "team_direct": np.log1p(direct),
             "team_two_hop": np.log1p(two_hop), "helix": helix, "geography": geography,
-            "size": np.log1p(index.projects), "_theme_sum": theme_sum, "_recent_sum": recent_sum,
+            "size": np.log1p(index.projects), "team_theme": np.log1p(team_theme),
+            "active_recently": np.log1p(index.recent_projects), "_theme_sum": theme_sum, "_recent_sum": recent_sum,
             "_direct": direct}
 
 
