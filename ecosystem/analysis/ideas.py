@@ -36,7 +36,7 @@ import bisect
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -110,11 +110,11 @@ class IdeaPartner:
     reason_data: Mapping[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
-        out = asdict(self)
-        out["components"] = dict(self.components)
-        out["reasons"] = list(self.reasons)
-        out["reason_data"] = dict(self.reason_data)
-        return out
+        return {"id": self.id, "name": self.name, "helix": self.helix, "urban_rural": self.urban_rural,
+                "country": self.country, "nuts3": self.nuts3, "score": self.score,
+                "components": dict(self.components), "reasons": list(self.reasons),
+                "reason_data": {key: dict(value) if isinstance(value, Mapping) else value
+                                for key, value in self.reason_data.items()}}
 
 
 @dataclass(frozen=True)
@@ -363,6 +363,8 @@ class Team:
     members: np.ndarray
     helix_counts: np.ndarray  # per helix
     places: dict[int, set[int]]
+    projects: np.ndarray  # bool per project: a team member takes part
+    partners: dict[int, frozenset[int]]  # team member -> its partners
 
 
 def team_of(index: IdeaIndex, exclude: Sequence[str]) -> Team:
@@ -376,7 +378,13 @@ def team_of(index: IdeaIndex, exclude: Sequence[str]) -> Team:
     arr = np.array(sorted(set(members)), dtype=np.int64)
     counts = np.bincount(index.helix[arr], minlength=len(HELICES)) if len(arr) else np.zeros(len(HELICES))
     places = {length: {int(c) for c in index.places[length][arr] if c >= 0} for length in index.places}
-    return Team(members=arr, helix_counts=counts, places=places)
+    projects = np.zeros(len(index.project_ids), dtype=bool)
+    partners: dict[int, frozenset[int]] = {}
+    for i in arr.tolist():
+        projects[index.member.indices[index.member.indptr[i]:index.member.indptr[i + 1]]] = True
+        partners[i] = frozenset(index.adjacency.indices[index.adjacency.indptr[i]:index.adjacency.indptr[i + 1]]
+                                .tolist())
+    return Team(members=arr, helix_counts=counts, places=places, projects=projects, partners=partners)
 
 
 def validate(helix: str | None, urban_rural: str | None, nuts: str | None) -> None:
@@ -399,10 +407,11 @@ def features(index: IdeaIndex, weight: np.ndarray, team: Team) -> dict[str, np.n
     helix = zeros
     if len(team.members):
         direct = np.asarray(index.recent_ties[team.members].sum(axis=0)).ravel()
-        with_team = np.asarray(index.member[team.members].sum(axis=0)).ravel() > 0
-        team_theme = index.member @ np.where(with_team, weight * index.decay, 0.0)
+        team_theme = index.member @ np.where(team.projects, weight * index.decay, 0.0)
         team_theme[team.members] = 0.0
-        partners = np.asarray(index.adjacency[team.members].sum(axis=0)).ravel() > 0
+        partners = np.zeros(n, dtype=bool)
+        for found in team.partners.values():
+            partners[list(found)] = True
         spread = np.where(partners, 1.0 / np.log(index.degree + 2.0), 0.0)
         two_hop = index.adjacency @ spread
         present = team.helix_counts
@@ -548,22 +557,21 @@ def _explain_theme(index: IdeaIndex, weight: np.ndarray, j: int, texts: list[str
 
 
 def _explain_team(index: IdeaIndex, team: Team, j: int, texts: list[str], data: dict[str, Any]) -> None:
-    shared = [int(t) for t in team.members if index.adjacency[j, t]]
+    shared = [int(t) for t in team.members if j in team.partners[int(t)]]
     if shared:
-        both = index.member[j].multiply(index.member[team.members].sum(axis=0) > 0)
-        count = int(both.nnz)
+        row = index.member.indices[index.member.indptr[j]:index.member.indptr[j + 1]]
+        count = int(team.projects[row].sum())
         data["ids"]["team_partners"] = [index.ids[t] for t in shared]
         data["counts"]["projects_with_team"] = count
         texts.append(f"Has worked with {_names([label(index, t) for t in shared[:MAX_NAMED]])} of the team "
                      f"({count} shared {'project' if count == 1 else 'projects'}).")
         return
-    mine = set(index.adjacency.indices[index.adjacency.indptr[j]:index.adjacency.indptr[j + 1]].tolist())
-    via: list[int] = []
-    for t in team.members:
-        theirs = index.adjacency.indices[index.adjacency.indptr[t]:index.adjacency.indptr[t + 1]]
-        via.extend(int(w) for w in theirs if int(w) in mine)
-    if via:
-        via = sorted(set(via), key=lambda w: (-index.degree[w], w))
+    mine = frozenset(index.adjacency.indices[index.adjacency.indptr[j]:index.adjacency.indptr[j + 1]].tolist())
+    common: set[int] = set()
+    for theirs in team.partners.values():
+        common |= mine & theirs
+    if common:
+        via = sorted(common, key=lambda w: (-index.degree[w], w))
         data["ids"]["via"] = [index.ids[w] for w in via[:MAX_NAMED]]
         data["counts"]["shared_partners"] = len(via)
         texts.append(f"Works with {_names([label(index, w) for w in via[:MAX_NAMED]])}, "
