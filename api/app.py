@@ -19,6 +19,7 @@ from api.errors import STATUS, BodyLimit, error_openapi, helixmap_error, install
 from api.pages import install_docs
 from api.pages import router as pages_router
 from api.routers import maps, meta, networks, organisations, query, region_maps, regions
+from api.routers import partners as idea_partners
 from ecosystem import __version__
 from ecosystem.config import Settings
 from ecosystem.services import startup
@@ -53,7 +54,7 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
     install_error_handlers(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
     limits.install(app)  # heavy routes: a few at once, then 503 + Retry-After; bounded worker threads
-    for module in (meta, organisations, networks, regions, query, maps, region_maps):
+    for module in (meta, organisations, idea_partners, networks, regions, query, maps, region_maps):
         app.include_router(module.router)
     install_docs(app)
     app.include_router(pages_router)

@@ -346,6 +346,53 @@ def recommend(org_id: str = typer.Argument(..., help="Organisation id (e.g. a PI
     _run(action)
 
 
+@app.command()
+def partners(topic: str | None = typer.Option(None, help="Call topic code (e.g. ICT-01-2014)."),
+             programme: str | None = typer.Option(None, help="Programme part (e.g. SC1) or framework programme "
+                                                             "(e.g. H2020)."),
+             q: str | None = typer.Option(None, "--q", help="Keywords, matched in project titles, acronyms and "
+                                                            "call topic titles."),
+             helix: HelixChoice | None = typer.Option(None, help="Only candidates of this helix."),
+             urban_rural: UrbanRuralChoice | None = typer.Option(None, "--urban-rural",
+                                                                help="urban, intermediate, rural."),
+             nuts: str | None = typer.Option(None, help="Only candidates in this NUTS region (any level) or country."),
+             exclude: list[str] = typer.Option([], help="Organisation id already in the consortium (repeatable, or "
+                                                        "comma-separated): never suggested, its partners count."),
+             k: int = typer.Option(20, "-k", min=1, max=100, help="How many partners."),
+             as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """Partners for an idea: organisations ranked for a call topic, a programme part or keywords, with reasons."""
+    if not any(v and v.strip() for v in (topic, programme, q)):
+        raise typer.BadParameter("say what the idea is about: give --topic, --programme or --q",
+                                 param_hint="'--topic' / '--programme' / '--q'")
+
+    def action() -> None:
+        from ecosystem.services.partners import partners_for_idea
+
+        team = [oid for value in exclude for oid in value.replace(",", " ").split()]
+        with _opened_store() as store, _progress() as progress:
+            task = progress.add_task("building the idea index", total=None)
+            code = _checked_codes(store, [nuts])[0] if nuts else None
+            result = partners_for_idea(store, topic=topic, programme=programme, q=q,
+                                       helix=helix.value if helix else None,
+                                       urban_rural=urban_rural.value if urban_rural else None, nuts=code,
+                                       exclude=team, k=k)
+            progress.remove_task(task)
+        if as_json:
+            print(json.dumps(result, ensure_ascii=False, indent=1))
+            return
+        matched = result["matched_projects"]
+        out.print(f"{matched:,} project{'' if matched == 1 else 's'} match{'es' if matched == 1 else ''} the idea"
+                  + ("" if result["items"] else "; no organisation to suggest"))
+        for note in result["notes"]:
+            out.print(f"note: {note}")
+        for i, item in enumerate(result["items"], 1):
+            place = ", ".join(x for x in (item.get("nuts3"), item.get("urban_rural"), item.get("country")) if x)
+            out.print(f"{i:>2}. {item['name']} ({item['helix']}, {place}; score {item['score']:.3f})")
+            for reason in item["reasons"]:
+                out.print(f"      - {reason}")
+    _run(action)
+
+
 @app.command("export")
 def export_network(fmt: ExportFormat = typer.Option(ExportFormat.graphml, "--format",
                                                    help="graphml, gexf, csv (zip), json, vosviewer."),

@@ -57,3 +57,19 @@ def page_number(raw: str | None, checked: Checked) -> int:
         return int(raw)
     checked.bad("page", raw)
     return 1
+
+
+def bounded_number(raw: str | None, name: str, checked: Checked, *, default: int, high: int) -> int:
+    """A whole number from 1 to `high`; empty is `default`; anything else is `default`, with a message."""
+    text = (raw or "").strip()
+    if not text:
+        return default
+    if text.isdigit() and 1 <= int(text) <= high:
+        return int(text)
+    checked.bad(name, text)
+    return default
+
+
+def id_list(raw: str | None, limit: int = 50) -> list[str]:
+    """Identifiers typed into one field, separated by commas, semicolons or spaces (duplicates dropped)."""
+    return list(dict.fromkeys(part for part in (raw or "").replace(";", ",").replace(",", " ").split()))[:limit]

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
+from ecosystem.analysis.ideas import IdeaIndex
+from ecosystem.analysis.ideas import partners_for_idea as rank_for_idea
+from ecosystem.analysis.ideas import validate as validate_idea_filters
 from ecosystem.analysis.recommend import (
     OrgInfo,
     ProjectInfo,
@@ -26,6 +30,7 @@ def warm(store: GraphReader) -> None:
     server calls this in a thread at start); a request arriving during the build waits for it, through the
     cache, instead of building a second one."""
     recommender_index(store)
+    idea_index(store)
 
 
 def build_recommender_index(store: GraphReader) -> RecommenderIndex:
@@ -69,3 +74,50 @@ def recommendations(store: GraphReader, org_id: str, *, k: int = 10, helix: str 
             "excluded_relations": related, "hubs": index.hubs().as_dict() if exclude_hubs else None,
             "filters": {"helix": helix, "urban_rural": urban_rural, "country": country, "nuts": nuts},
             "items": [r.as_dict() for r in found]}
+
+
+def idea_index(store: GraphReader) -> IdeaIndex:
+    """The index of partners for an idea, for the store's current graph (built once per data version)."""
+    return cache.get(store, ("ideas",), lambda: build_idea_index(store))
+
+
+def build_idea_index(store: GraphReader) -> IdeaIndex:
+    """The idea index built from the store's organisations, projects, participations and project texts."""
+    orgs, projects, participations = index_inputs(store)
+    texts: dict[str, list[str | None]] = {}
+    for pid, acronym, title, topic_titles in store.iter_project_texts():
+        if acronym or title or topic_titles:
+            texts[pid] = [acronym, title, *topic_titles]
+    return IdeaIndex.build(orgs, projects, participations, texts)
+
+
+def partners_for_idea(store: GraphReader, *, topic: str | None = None, programme: str | None = None,
+                      q: str | None = None, helix: str | None = None, urban_rural: str | None = None,
+                      nuts: str | None = None, exclude: Sequence[str] = (), k: int = 20) -> dict[str, Any]:
+    """Organisations to ask for an idea (a call topic, a programme part or framework programme, keywords),
+    best first, each with its reasons; `exclude`: the organisations already in the consortium (never suggested;
+    their partners and helix mix weigh in). At least one of topic, programme, q. Unknown ids in `exclude`, an
+    unknown helix or urban-rural type, a malformed NUTS code: BadInputError naming the field. An idea that
+    matches no stored project gives no items and a note saying why."""
+    topic, programme, q = (v.strip() if v and v.strip() else None for v in (topic, programme, q))
+    if not (topic or programme or q):
+        raise BadInputError("say what the idea is about: a call topic, a programme (part) or keywords",
+                            field="topic")
+    validate_idea_filters(helix, urban_rural, nuts)
+    team: list[str] = []
+    for raw in exclude:
+        oid = raw.strip()
+        if not oid:
+            continue
+        org = store.organisation(oid)
+        if org is None:
+            raise BadInputError(f"no organisation with id {oid!r} (in exclude)", field="exclude")
+        if org["id"] not in team:
+            team.append(org["id"])  # a source record merged into an organisation stands for that organisation
+    index = idea_index(store)
+    found = rank_for_idea(index, topic=topic, programme=programme, q=q, helix=helix, urban_rural=urban_rural,
+                          nuts=nuts, exclude=[oid for oid in team if oid in index.pos], k=k)
+    return {"query": {"topic": topic, "programme": programme, "q": q, "helix": helix, "urban_rural": urban_rural,
+                      "nuts": nuts, "exclude": team, "k": k},
+            "matched_projects": found.matched_projects, "notes": list(found.notes),
+            "items": [item.as_dict() for item in found.items]}

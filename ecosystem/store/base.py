@@ -80,6 +80,9 @@ class GraphReader(Protocol):
     def iter_projects(self) -> Iterator[tuple[str, int | None, list[str], str | None, str | None]]:
         """Every project: (id, start year, topics, programme part, programme)."""
 
+    def iter_project_texts(self) -> Iterator[tuple[str, str | None, str | None, list[str]]]:
+        """Every project's words: (id, acronym, title, call topic titles); None / [] where the source has none."""
+
     def municipal_governments(self) -> list[dict[str, Any]]:
         """Organisations that are a municipality's own government, with their municipality and projects."""
 

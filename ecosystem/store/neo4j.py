@@ -1001,6 +1001,12 @@ class Neo4jStore(RunsImportPipeline):
             yield rec["id"], doc.get("start_year"), doc.get("topics") or [], doc.get("programme_part"), \
                 doc.get("programme")
 
+    def iter_project_texts(self) -> Iterator[tuple[str, str | None, str | None, list[str]]]:
+        """(id, acronym, title, call topic titles) of every project."""
+        for rec in self._runner.stream("MATCH (p:Project) RETURN p.id AS id, p.doc AS doc"):
+            doc = json.loads(rec["doc"]) if rec["doc"] else {}
+            yield rec["id"], doc.get("acronym"), doc.get("title"), doc.get("topic_titles") or []
+
     def relations(self, org_id: str) -> list[dict[str, Any]]:
         """Links of an organisation that are not collaboration (ROR parent, child, related...)."""
         rows = self._run(

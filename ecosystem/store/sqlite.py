@@ -629,6 +629,13 @@ class SQLiteStore(RunsImportPipeline):
                 "json_extract(doc, '$.programme') FROM projects"):
             yield pid, year, json.loads(topics) if topics else [], part, programme
 
+    def iter_project_texts(self) -> Iterator[tuple[str, str | None, str | None, list[str]]]:
+        """(id, acronym, title, call topic titles) of every project."""
+        for pid, acronym, title, titles in self._conn().execute(
+                "SELECT id, json_extract(doc, '$.acronym'), json_extract(doc, '$.title'), "
+                "json_extract(doc, '$.topic_titles') FROM projects"):
+            yield pid, acronym, title, json.loads(titles) if titles else []
+
     def relations(self, org_id: str) -> list[dict[str, Any]]:
         """Links of an organisation that are not collaboration (ROR parent, child, related...)."""
         conn = self._conn()

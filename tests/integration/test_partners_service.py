@@ -97,3 +97,89 @@ def test_the_command_line_leaves_hubs_out_and_says_where_it_cut(sample_db: Path)
                           capture_output=True, text=True, timeout=600, check=True)
     assert "Hubs left out: the " in done.stdout and " or more partners (top 1%)" in done.stdout
     assert " 3. " in done.stdout
+
+
+# -- partners for an idea ------------------------------------------------------------------------------------------
+
+def _project_words(store: SQLiteStore) -> dict[str, set[str]]:
+    from ecosystem.domain.text import fold
+
+    return {pid: set(fold(" ".join(t for t in (acronym, title, *titles) if t)).split())
+            for pid, acronym, title, titles in store.iter_project_texts()}
+
+
+def _members(store: SQLiteStore, project_ids: set[str]) -> set[str]:
+    return {oid for pid, oid, _role, _ec in store.iter_participations() if pid in project_ids}
+
+
+def test_partners_for_a_call_topic_took_part_in_it_and_the_reasons_name_the_projects(store: SQLiteStore) -> None:
+    topic_projects = {pid for pid, _y, topics, _part, _prog in store.iter_projects() if "ECSEL-2016-2" in topics}
+    assert len(topic_projects) == 2  # Productive4.0 and SCOTT in the sample
+    body = partners.partners_for_idea(store, topic="ecsel-2016-2", k=15)
+    assert body["matched_projects"] == 2 and body["notes"] == []
+    assert body["query"]["topic"] == "ecsel-2016-2" and body["query"]["k"] == 15
+    assert len(body["items"]) == 15
+    members = _members(store, topic_projects)
+    for item in body["items"]:
+        assert item["id"] in members
+        assert set(item["reason_data"]["ids"]["projects"]) <= topic_projects
+        assert "Productive4.0" in item["reasons"][0] or "SCOTT" in item["reasons"][0]
+        assert item["components"]["team"] is None and 0 <= item["score"] <= 1
+    both = [i for i in body["items"] if i["reason_data"]["counts"]["matching_projects"] == 2]
+    assert both and body["items"][0]["reason_data"]["counts"]["matching_projects"] == 2
+
+
+def test_keywords_match_project_titles_case_and_accents_folded(store: SQLiteStore) -> None:
+    words = _project_words(store)
+    with_sensor = {pid for pid, ws in words.items() if any(w.startswith("sensor") for w in ws)}
+    assert len(with_sensor) >= 2
+    body = partners.partners_for_idea(store, q="SÉNSORS", k=100)
+    assert body["matched_projects"] == len({p for p, ws in words.items() if any(w.startswith("sensors") for w in ws)})
+    assert body["items"] and {i["id"] for i in body["items"]} <= _members(store, with_sensor)
+
+
+def test_the_team_is_excluded_and_weighs_in(store: SQLiteStore) -> None:
+    alone = partners.partners_for_idea(store, topic="ECSEL-2016-2", k=30)
+    lead = alone["items"][0]["id"]
+    teamed = partners.partners_for_idea(store, topic="ECSEL-2016-2", exclude=[lead], k=30)
+    assert teamed["query"]["exclude"] == [lead]
+    assert lead not in {i["id"] for i in teamed["items"]}
+    own_partners = {p["id"] for p in store.partners(lead, limit=10_000)}
+    top = teamed["items"][0]
+    assert top["id"] in own_partners and top["reason_data"]["ids"]["team_partners"] == [lead]
+    assert top["components"]["team"] > 0
+    name = store.organisation(lead)["name"]
+    assert any(name in r for r in top["reasons"])
+
+
+def test_bad_input_names_the_field_and_an_empty_match_is_a_note(store: SQLiteStore) -> None:
+    from ecosystem.domain.errors import BadInputError
+
+    for kwargs, field in (({}, "topic"), ({"q": "   "}, "topic"), ({"q": "x", "helix": "alien"}, "helix"),
+                          ({"q": "x", "urban_rural": "town"}, "urban_rural"), ({"q": "x", "nuts": "??"}, "nuts"),
+                          ({"q": "sensors", "exclude": ["no-such-org"]}, "exclude")):
+        with pytest.raises(BadInputError) as err:
+            partners.partners_for_idea(store, **kwargs)  # type: ignore[arg-type]
+        assert err.value.field == field
+    body = partners.partners_for_idea(store, programme="SC1")
+    assert body["items"] == [] and body["matched_projects"] == 0 and "no programme parts" in body["notes"][0]
+
+
+def test_the_idea_index_is_built_at_start_and_again_only_when_the_data_changes(store: SQLiteStore,
+                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    from ecosystem.domain.batch import ImportBatch
+    from ecosystem.domain.models import Organisation, Provenance
+
+    counted: list[int] = []
+    real = partners.build_idea_index
+    monkeypatch.setattr(partners, "build_idea_index", lambda s: counted.append(1) or real(s))
+    partners.warm(store)
+    assert counted == [1]
+    partners.partners_for_idea(store, q="sensors")
+    partners.partners_for_idea(store, topic="ECSEL-2016-2", exclude=[UCPH])
+    assert counted == [1]
+    source = Provenance(source="test-ideas", record="x", licence="CC0")
+    store.apply(ImportBatch(label="one more", organisations=[Organisation(id="idea-new", name="New Org",
+                                                                          sources=[source])]))
+    partners.partners_for_idea(store, q="sensors")
+    assert counted == [1, 1]
