@@ -323,6 +323,11 @@ class IdeaIndex:
         asked = {p.casefold() for p in _parts(programme)}
         for value in asked:
             hits = self.by_part.get(value) or self.by_programme.get(value) or []
+            broader = value.split("-")[0]
+            if not hits and broader != value and self.by_part.get(broader):  # LEIT-ICT -> LEIT
+                hits = self.by_part[broader]
+                notes.append(f"The stored projects have no programme part {value!r}; its part "
+                             f"{broader.upper()!r} is used.")
             out[hits] += 1.0 / len(asked)
         if not out.any():
             known = sorted({p for parts in self.project_parts for p in parts})
