@@ -3,6 +3,7 @@ and the organisations to ask, best first, each with its reasons in the page lang
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -14,10 +15,10 @@ from api.pages.filters import KNOWN_HELICES, Checked, bounded_number, check_filt
 from api.pages.i18n import Translator
 from api.pages.render import render, translator
 from api.pages.tables import ORG_HEADERS, csv_table, org_rows
-from api.pages.words import join_names
+from api.pages.words import join_names, partner_link
 from ecosystem.domain.errors import BadInputError
 from ecosystem.services.partners import partners_for_idea
-from ecosystem.services.themes import programme_choices
+from ecosystem.services.themes import programme_choices, project_names
 from ecosystem.store.base import GraphReader
 
 router = APIRouter(include_in_schema=False)
@@ -41,14 +42,15 @@ def partners_page(request: Request, store: StoreDep, _: HeavyDep, topic: str | N
     raw = {name: (value or "").strip()[:MAX_TEXT] for name, value in given.items()}
     checked = check_filters(store, {"helix": helix, "urban_rural": urban_rural, "nuts": nuts})
     count = bounded_number(k, "k", checked, default=DEFAULT_RESULTS, high=MAX_RESULTS)
-    team = consortium(store, id_list(exclude), checked)
+    team = consortium(t, store, id_list(exclude), checked)
     themes = {name: raw[name] or None for name in THEME_FIELDS}
     asked = any(raw[name] for name in FIELDS if name != "exclude")  # the consortium alone: a form pre-filled
     answer = _ask(store, themes, team, count, checked) if asked else None
     if answer is not None:
         names = {m["id"]: m["name"] for m in team}
+        projects = project_names(store) if answer["items"] else {}
         for item in answer["items"]:
-            item["sentences"] = idea_reasons(t, store, item, names)
+            item["sentences"] = idea_reasons(t, store, item, names, projects)
     table = csv_table(request, t, {"partners": lambda: _csv(answer)})
     if table is not None:
         return table
@@ -62,7 +64,7 @@ def partners_page(request: Request, store: StoreDep, _: HeavyDep, topic: str | N
                   urban_rural_types=("urban", "intermediate", "rural"))
 
 
-def consortium(store: GraphReader, ids: list[str], checked: Checked) -> list[dict[str, Any]]:
+def consortium(t: Translator, store: GraphReader, ids: list[str], checked: Checked) -> list[dict[str, Any]]:
     """The organisations named as already in the consortium ({"id", "name"}); an unknown id is a message."""
     team: list[dict[str, Any]] = []
     for oid in ids:
@@ -70,7 +72,7 @@ def consortium(store: GraphReader, ids: list[str], checked: Checked) -> list[dic
         if org is None:
             checked.problems.append(("idea.unknown_org", {"field": "exclude", "value": oid}))
         elif org["id"] not in {m["id"] for m in team}:
-            team.append({"id": org["id"], "name": org.get("name") or org["id"]})
+            team.append(_org(t, store, org["id"], {}))
     return team
 
 
@@ -100,15 +102,16 @@ def _csv(answer: dict[str, Any] | None) -> tuple[list[str], list[list[Any]]]:
             [[*row, reasons(item)] for row, item in zip(org_rows(items, "score"), items, strict=True)])
 
 
-def idea_reasons(t: Translator, store: GraphReader, item: dict[str, Any],
-                 team_names: dict[str, str]) -> list[dict[str, Any]]:
+def idea_reasons(t: Translator, store: GraphReader, item: dict[str, Any], team_names: dict[str, str],
+                 projects: Mapping[str, str]) -> list[dict[str, Any]]:
     """A suggestion's reasons as sentences from its `reason_data`, in the page language; each {"text", "links",
-    "more"} (links: organisations named, with their ids; more: how many more there are, in words)."""
+    "more", "lang"} (links: organisations named, with their ids; more: how many more there are, in words; lang:
+    set when the words are not in the page language). `projects`: project names by id (`project_names`)."""
     ids, counts = item["reason_data"].get("ids", {}), item["reason_data"].get("counts", {})
     out: list[dict[str, Any]] = []
     matching = int(counts.get("matching_projects") or 0)
     if matching:
-        labels = _project_labels(store, item["id"], ids.get("projects", []))
+        labels = [projects.get(pid) or t("idea.project", id=pid) for pid in ids.get("projects", [])]
         more = matching - len(labels) if labels else 0
         named = ", ".join(labels) if more > 0 else join_names(t, labels)
         out.append(_sentence(" ".join(filter(None, [t("idea.reason_theme", count=t.num(matching)), named])),
@@ -117,10 +120,10 @@ def idea_reasons(t: Translator, store: GraphReader, item: dict[str, Any],
             out.append(_sentence(t("idea.reason_recent", count=t.num(counts["recent_matching_projects"]))))
     if ids.get("team_partners"):
         out.append(_sentence(t("idea.reason_team", count=t.num(counts.get("projects_with_team", 0))),
-                             [_org(store, oid, team_names) for oid in ids["team_partners"]]))
+                             [_org(t, store, oid, team_names) for oid in ids["team_partners"]]))
     elif ids.get("via"):
         more = int(counts.get("shared_partners") or 0) - len(ids["via"])
-        out.append(_sentence(t("idea.reason_via"), [_org(store, oid, team_names) for oid in ids["via"]],
+        out.append(_sentence(t("idea.reason_via"), [_org(t, store, oid, team_names) for oid in ids["via"]],
                              t("reason.and_more", count=t.num(more)) if more > 0 else ""))
     if (item.get("components") or {}).get("helix") == 1.0:
         out.append(_sentence(t("idea.reason_helix", helix=t.helix(item.get("helix")))))
@@ -133,17 +136,11 @@ def _sentence(text: str, links: list[dict[str, Any]] | None = None, more: str = 
     return {"text": text, "links": links or [], "more": more, "lang": ""}
 
 
-def _org(store: GraphReader, oid: str, known: dict[str, str]) -> dict[str, Any]:
+def _org(t: Translator, store: GraphReader, oid: str, known: dict[str, str]) -> dict[str, Any]:
+    """An organisation named in a reason: its name where known, else its id with its helix and place."""
     if oid not in known:
-        org = store.organisation(oid)
-        known[oid] = (org.get("name") if org else None) or oid
+        org = store.organisation(oid) or {}
+        place = (org.get("location") or {}).get("nuts3") or org.get("country")
+        known[oid] = partner_link(t, {"id": oid, "name": org.get("name"), "place": place,
+                                      "helix": (org.get("helix") or {}).get("value")})["name"]
     return {"id": oid, "name": known[oid]}
-
-
-def _project_labels(store: GraphReader, org_id: str, project_ids: list[str]) -> list[str]:
-    """The acronyms (else titles, else ids) of some of an organisation's projects, in the order asked."""
-    if not project_ids:
-        return []
-    mine = {p["id"]: p for p in store.organisation_projects(org_id)}
-    return [(mine.get(pid) or {}).get("acronym") or (mine.get(pid) or {}).get("title") or pid
-            for pid in project_ids]

@@ -32,3 +32,11 @@ def _count(store: GraphReader) -> dict[str, list[dict[str, Any]]]:
                 for code, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_CHOICES]]
 
     return {"parts": ranked(parts), "programmes": ranked(programmes)}
+
+
+def project_names(store: GraphReader) -> dict[str, str]:
+    """Each project's short name where the store has one (its acronym, else its title), by project id; projects
+    without either are left out. Kept until the store's data changes (the reasons of a suggestion name projects)."""
+    return cache.get(store, ("project-names",), lambda: {
+        pid: (acronym or title or "").strip() for pid, acronym, title, _topics in store.iter_project_texts()
+        if (acronym or title or "").strip()})

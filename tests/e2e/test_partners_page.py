@@ -72,25 +72,49 @@ def test_nothing_asked_shows_the_labelled_form_and_says_what_to_give(web: httpx.
     assert 'href="/partners"' in home.split("<main", 1)[1]  # and on the home page
 
 
-def test_an_idea_gives_ranked_organisations_with_reasons_and_links(web: httpx.Client, team: str) -> None:
+def entries(html: str) -> dict[str, str]:
+    """Each ranked organisation's link -> the HTML of its entry (name, place, reasons)."""
+    listed = html.split('class="suggestions idea-results"', 1)[1].split("</ol>", 1)[0]
+    return {m.group(1): m.group(0) for m in re.finditer(r'<li><h3><a href="(/organisations/[^"]+)">.*?</ul>\s*</li>',
+                                                       listed, flags=re.S)}
+
+
+def test_an_idea_gives_ranked_organisations_with_reasons_and_links(web: httpx.Client) -> None:
+    html = get(web, "/partners?q=graphene&k=5", "en")
+    ranked = results(html)
+    api = web.get("/api/v1/partners", params={"q": "graphene", "k": 5}).json()
+    assert ranked and ranked == [f"/organisations/{i['id']}" for i in api["items"]]  # the service's order
+    assert f"Projects matching the idea: {api['matched_projects']}." in html
+    said = entries(html)
+    for item in api["items"]:
+        entry = said[f"/organisations/{item['id']}"]
+        assert entry.count("<li>") >= 1 and re.search(r"score 0\.\d{3}", entry)
+        if item["reason_data"]["counts"].get("matching_projects") == 1:
+            assert "Took part in 1 project(s) matching the idea: GrapheneCore2" in entry
+    assert "Took part in 1 project(s) matching the idea: GrapheneCore2" in html
+    pl = get(web, "/partners?q=graphene&k=5", "pl")
+    assert results(pl) == ranked
+    assert "Uczestniczyła w projektach pasujących do pomysłu (1): GrapheneCore2" in pl and "wynik 0," in pl
+    csv = web.get("/partners?q=graphene&k=5&csv=partners&lang=en").text.lstrip("\ufeff").splitlines()
+    assert len(csv) == len(ranked) + 1 and csv[0].startswith("Id,Name,Helix") and "GrapheneCore2" in csv[1]
+
+
+def test_the_consortium_is_never_suggested_named_back_and_its_partners_said(web: httpx.Client, team: str) -> None:
     html = get(web, GRAPHENE.format(org=team), "en")
     ranked = results(html)
     api = web.get("/api/v1/partners", params={"q": "graphene", "exclude": team, "k": 5}).json()
-    assert ranked and ranked == [f"/organisations/{i['id']}" for i in api["items"]]  # the service's order
-    assert f"/organisations/{team}" not in ranked  # in the consortium: never suggested ...
-    assert f'<a href="/organisations/{team}">KOBENHAVNS UNIVERSITET</a>' in html.split("<form", 1)[1]  # ... named back
-    listed = html.split('class="suggestions idea-results"', 1)[1].split("</ol>", 1)[0]
-    assert listed.count('<ul class="reasons">') == len(ranked)
-    assert "Took part in 1 project(s) matching the idea: GrapheneCore2" in listed
-    assert "Has already worked with members of the consortium (" in listed
-    assert re.search(r"score 0\.\d{3}", listed) and "predominantly urban" in listed
-    assert f"Projects matching the idea: {api['matched_projects']}." in html
+    assert ranked and ranked == [f"/organisations/{i['id']}" for i in api["items"]]
+    assert f"/organisations/{team}" not in ranked
+    assert f'<a href="/organisations/{team}">KOBENHAVNS UNIVERSITET</a>' in html.split("<form", 1)[1]
+    said = entries(html)
+    worked = [i for i in api["items"] if i["reason_data"]["ids"].get("team_partners") == [team]]
+    assert worked  # the sample: KOBENHAVNS UNIVERSITET's partners are among the answers
+    for item in worked:
+        shared = item["reason_data"]["counts"]["projects_with_team"]
+        assert (f"Has already worked with members of the consortium ({shared} shared project(s)): "
+                f'<a href="/organisations/{team}">KOBENHAVNS UNIVERSITET</a>') in said[f"/organisations/{item['id']}"]
     pl = get(web, GRAPHENE.format(org=team), "pl")
-    assert results(pl) == ranked
-    assert "Uczestniczyła w projektach pasujących do pomysłu (1): GrapheneCore2" in pl
-    assert "Współpracowała już z członkami konsorcjum (wspólne projekty:" in pl and "wynik 0," in pl
-    csv = web.get(GRAPHENE.format(org=team) + "&csv=partners&lang=en").text.lstrip("\ufeff").splitlines()
-    assert len(csv) == len(ranked) + 1 and csv[0].startswith("Id,Name,Helix") and "GrapheneCore2" in csv[1]
+    assert results(pl) == ranked and "Współpracowała już z członkami konsorcjum (wspólne projekty:" in pl
 
 
 def test_a_programme_and_filters_narrow_the_answer(web: httpx.Client) -> None:
@@ -156,10 +180,12 @@ def test_a_person_fills_the_form_and_follows_a_suggestion(server: str, chromium:
         rows = tab.evaluate("""[...document.querySelectorAll('.idea-results > li')].map(li => ({
             href: li.querySelector('h3 a').getAttribute('href'),
             reasons: [...li.querySelectorAll('.reasons li')].map(r => r.textContent.trim())}))""")
+        api = httpx.get(f"{server}/api/v1/partners", params={"q": "graphene", "exclude": team, "k": 5}).json()
+        assert [r["href"] for r in rows] == [f"/organisations/{i['id']}" for i in api["items"]]  # ranked as asked
         assert 1 <= len(rows) <= 5 and all(r["reasons"] for r in rows)
         assert f"/organisations/{team}" not in [r["href"] for r in rows]
-        said = "Took part in" if lang == "en" else "Uczestniczyła w projektach"
-        assert any(said in reason for reason in rows[0]["reasons"])
+        said = "Has already worked with members" if lang == "en" else "Współpracowała już z członkami konsorcjum"
+        assert any(said in reason and "KOBENHAVNS UNIVERSITET" in reason for r in rows for reason in r["reasons"])
         tab.evaluate("document.querySelector('.idea-results h3 a').click()")
         tab.wait(f"location.pathname === '{rows[0]['href']}' && document.readyState === 'complete'")
         assert tab.evaluate("document.getElementById('h-finder') !== null")  # the suggested organisation's profile

@@ -16,8 +16,8 @@ def item(**data: Any) -> dict[str, Any]:
 def test_reasons_are_sentences_in_the_page_language_naming_the_consortium() -> None:
     found = item(ids={"team_partners": ["7"]}, counts={"matching_projects": 4, "recent_matching_projects": 2,
                                                        "projects_with_team": 3})
-    en = idea_reasons(Translator("en"), None, found, {"7": "GMINA X"})  # type: ignore[arg-type]
-    pl = idea_reasons(Translator("pl"), None, found, {"7": "GMINA X"})  # type: ignore[arg-type]
+    en = idea_reasons(Translator("en"), None, found, {"7": "GMINA X"}, {})  # type: ignore[arg-type]
+    pl = idea_reasons(Translator("pl"), None, found, {"7": "GMINA X"}, {})  # type: ignore[arg-type]
     assert [r["text"] for r in en] == [
         "Took part in 4 project(s) matching the idea:", "Active in the theme lately: 2 of these projects started "
         "in the latest years of the data.", "Has already worked with members of the consortium (3 shared project(s)):",
@@ -30,7 +30,7 @@ def test_reasons_are_sentences_in_the_page_language_naming_the_consortium() -> N
 def test_partners_of_the_consortium_are_named_with_how_many_more() -> None:
     found = item(ids={"via": ["7", "8"]}, counts={"shared_partners": 5})
     found["components"] = {"helix": 0.3}
-    said = idea_reasons(Translator("en"), None, found, {"7": "A", "8": "B"})  # type: ignore[arg-type]
+    said = idea_reasons(Translator("en"), None, found, {"7": "A", "8": "B"}, {})  # type: ignore[arg-type]
     assert said == [{"text": "Works with partners of the consortium:", "links": [{"id": "7", "name": "A"},
                                                                                {"id": "8", "name": "B"}],
                      "more": "and 3 more", "lang": ""}]
@@ -39,5 +39,5 @@ def test_partners_of_the_consortium_are_named_with_how_many_more() -> None:
 def test_a_reason_these_sentences_do_not_know_is_shown_in_the_services_words() -> None:
     found = item()
     found["components"] = {}
-    assert idea_reasons(Translator("pl"), None, found, {}) == [  # type: ignore[arg-type]
+    assert idea_reasons(Translator("pl"), None, found, {}, {}) == [  # type: ignore[arg-type]
         {"text": "In English.", "links": [], "more": "", "lang": "en"}]
