@@ -1,10 +1,10 @@
 """Benchmark: partner recommendations on the full H2020 graph as users run it, against link-prediction baselines.
 
 Data (`--data readme`, the default): the full H2020 participation table imported exactly as the README says
-(`helixmap import table ... --mapping examples/h2020_participations.toml`, then each further import step the
-README lists) into a fresh SQLite store, and the organisations, projects and participations read back from
+(README_IMPORTS: the regions, the table through examples/h2020_participations.toml, its programme parts, and
+CORDIS organization.csv through examples/h2020_organisations.toml, organisations only) into a fresh SQLite store, and the organisations, projects and participations read back from
 that store as the product reads them (ecosystem.services.partners). `--data csv-with-parts` reads the table
-and the programme parts file directly (how DEFAULT_WEIGHTS were fitted).
+and the programme parts file directly (no places; how DEFAULT_WEIGHTS were fitted before 2026-12-03).
 
 Protocol (time split, nothing from the future in training):
 - validation: index built from projects starting <= 2015 only; targets are the partners each organisation
