@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Collection, Iterable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import numpy as np
@@ -154,7 +154,8 @@ class Recommendation:
     reason_data: Mapping[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
-        out = asdict(self)
+        # field by field, not dataclasses.asdict: its deep copy of every reason took ~20 ms per answer of 10
+        out = {f.name: getattr(self, f.name) for f in fields(self)}
         out["components"] = dict(self.components)
         out["reasons"] = list(self.reasons)
         out["reason_data"] = dict(self.reason_data)
@@ -230,6 +231,7 @@ class RecommenderIndex:
         self.reference_year = 0
         self._masks: dict[tuple[str, str], np.ndarray] = {}
         self._hubs: HubCut | None = None
+        self._recent: dict[int, np.ndarray] = {}
 
     @property
     def size(self) -> int:
@@ -378,10 +380,13 @@ class RecommenderIndex:
     def recent_projects(self, year: int | None) -> np.ndarray:
         """Projects of every organisation starting in the ACTIVITY_WINDOW years before `year`."""
         year = self.reference_year if year is None else year
-        cols = (self.years >= year - ACTIVITY_WINDOW) & (self.years < year)
-        if not cols.any():
-            return np.zeros(self.size)
-        return np.asarray(self.year_counts[:, cols].sum(axis=1)).ravel()
+        known = self._recent.get(year)
+        if known is None:
+            cols = (self.years >= year - ACTIVITY_WINDOW) & (self.years < year)
+            known = np.asarray(self.year_counts[:, cols].sum(axis=1)).ravel() if cols.any() else np.zeros(self.size)
+            known.setflags(write=False)
+            self._recent[year] = known  # the index never changes once built: one sum per year
+        return known
 
     def projects_in(self, year: int) -> np.ndarray:
         """Projects of every organisation starting in `year`."""
