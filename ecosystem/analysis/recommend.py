@@ -495,23 +495,19 @@ def _components_and_features(index: RecommenderIndex, query: Query, *, helix: st
     adamic_adar, resource, recent_two_hop, walk_three = zeros, zeros, zeros, zeros
     nbrs = query.neighbours
     if len(nbrs):
-        spread = np.zeros(n)
-        spread[nbrs] = 1.0 / np.log(np.maximum(degree[nbrs], 2.0))
-        adamic_adar = index.adjacency @ spread
-        spread = np.zeros(n)
-        spread[nbrs] = 1.0 / degree[nbrs]
-        resource = index.adjacency @ spread
+        inv = 1.0 / np.maximum(degree, 1.0)
+        # Adamic-Adar, resource allocation and the walk's first step spread from the partners only: their rows
+        # of the (symmetric) adjacency, one pass over them instead of three over the whole graph
+        spread = np.stack([1.0 / np.log(np.maximum(degree[nbrs], 2.0)), 1.0 / degree[nbrs],
+                           inv[nbrs] / len(nbrs)], axis=1)
+        spread_out = np.asarray(index.adjacency[nbrs].T @ spread)
+        adamic_adar, resource, step = spread_out[:, 0], spread_out[:, 1], spread_out[:, 2]
         # partners of partners, both ties weighted by recency (RECENT_DECAY per year of age)
         ties = index.recent_weights.getrow(query.pos) if query.pos is not None else None
         if ties is not None and ties.nnz:
-            spread = np.zeros(n)
-            spread[ties.indices] = ties.data / np.log(np.maximum(degree[ties.indices], 2.0) + 1.0)
-            recent_two_hop = index.recent_weights @ spread
-        # three-step random walk from the organisation's partners
-        inv = 1.0 / np.maximum(degree, 1.0)
-        step = np.zeros(n)
-        step[nbrs] = 1.0 / len(nbrs)
-        step = index.adjacency @ (step * inv)
+            weights = ties.data / np.log(np.maximum(degree[ties.indices], 2.0) + 1.0)
+            recent_two_hop = np.asarray(index.recent_weights[ties.indices].T @ weights).ravel()
+        # three-step random walk from the organisation's partners (the second step reaches the whole graph)
         walk_three = index.adjacency @ (step * inv)
     cosine = np.clip(index.term_matrix @ query.terms, 0.0, 1.0) if query.terms.any() else zeros
     # how active each candidate is in the organisation's own topics and programme parts
