@@ -14,7 +14,7 @@ Scorers, each on the same 3,000 organisations of the test split (seed and sample
 - logistic_in_period: the product's model with its coefficients refit (recommend_eval.fit_weights) on the other
   folds' organisations of the test split, full ranking;
 - gbm_in_period (needs the optional LightGBM: pip install -e '.[bench]'; reported as skipped otherwise): gradient
-  boosted trees over the product's 11 features plus EXTRA_FEATURES (project roles, EU contributions, consortium
+  boosted trees over the product's features (FEATURES) plus EXTRA_FEATURES (project roles, EU contributions, consortium
   sizes, a recent-years graph, a 64-dimension spectral embedding of the collaboration graph's largest component,
   the asking organisation's own profile), ranking a pool per organisation: the best POOL by the product score and by each of
   several features, plus POOL seeded random candidates (a target outside the pool counts as missed);

@@ -1,10 +1,10 @@
 """Benchmark: partner recommendations on the full H2020 graph as users run it, against link-prediction baselines.
 
 Data (`--data readme`, the default): the full H2020 participation table imported exactly as the README says
-(`helixmap import table ... --mapping examples/h2020_participations.toml`, then each further import step the
-README lists) into a fresh SQLite store, and the organisations, projects and participations read back from
+(README_IMPORTS: the regions, the table through examples/h2020_participations.toml, its programme parts, and
+CORDIS organization.csv through examples/h2020_organisations.toml, organisations only) into a fresh SQLite store, and the organisations, projects and participations read back from
 that store as the product reads them (ecosystem.services.partners). `--data csv-with-parts` reads the table
-and the programme parts file directly (how DEFAULT_WEIGHTS were fitted).
+and the programme parts file directly (no places; how DEFAULT_WEIGHTS were fitted before 2026-12-03).
 
 Protocol (time split, nothing from the future in training):
 - validation: index built from projects starting <= 2015 only; targets are the partners each organisation
@@ -38,7 +38,7 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -67,10 +67,15 @@ from ecosystem.analysis.recommend import (
 
 TABLE = DATA / "cordis" / "h2020_participations_full.csv.gz"
 PARTS = DATA / "cordis" / "h2020_programme_parts.csv.gz"
-# The README's import of the full table, in its order: (file, mapping). A step whose mapping is not in
-# examples/ yet is skipped and named in the output.
-README_IMPORTS = ((TABLE, REPO / "examples" / "h2020_participations.toml"),
-                  (PARTS, REPO / "examples" / "h2020_programme_parts.toml"))
+ORGANISATIONS = DATA / "cordis" / "h2020_organization_sample.csv"
+REGIONS = DATA / "regions"
+# The README's import of the full table, in its order: (file, mapping); mapping None is `helixmap import
+# regions`. A step whose mapping is not in examples/ yet is skipped and named in the output.
+README_IMPORTS: tuple[tuple[Path, Path | None], ...] = (
+    (REGIONS, None),
+    (TABLE, REPO / "examples" / "h2020_participations.toml"),
+    (PARTS, REPO / "examples" / "h2020_programme_parts.toml"),
+    (ORGANISATIONS, REPO / "examples" / "h2020_organisations.toml"))
 TYPE_HELIX = {"HES": "academia", "REC": "academia", "PRC": "industry", "PUB": "government",
               "OTH": "civil_society"}
 K = 10
@@ -80,7 +85,8 @@ NOTES = [
     "Thematic signal: H2020 programme parts (rcn -> SC1..SC7, LEIT, ERC, MSCA, ...). Call topics in "
     "h2020_project_topics.csv are keyed by projectID (grant agreement number), a different key than this "
     "table's rcn, so they cannot be joined here and are not used.",
-    "Geography: the table gives the country only (no NUTS3), so the geography component is 'same country'.",
+    "Geography: the table gives the country only; the organisations mapping (organization.csv, after the regions) "
+    "places the PICs it holds in their NUTS3 region with its urban-rural type, the others stay at country level.",
     "Training data for each split holds only projects starting up to its last training year (with their "
     "participations and programme parts); projects without a start year are dropped.",
     "hits@10: share of evaluated organisations with at least one target in the top 10; precision@10 and "
@@ -113,20 +119,28 @@ def load_readme(db: Path) -> tuple[Data, dict[str, Any]]:
     """The README's import of the full table into a fresh SQLite store at `db`, read back as the product reads it."""
     from ecosystem.services.partners import index_inputs
     from ecosystem.store.sqlite import SQLiteStore
+    from importers.eurostat import read_regions
     from importers.table import read_table
 
-    steps = []
+    steps: list[dict[str, Any]] = []
     store = SQLiteStore(str(db))
     try:
         for table, mapping in README_IMPORTS:
-            if not mapping.exists():
+            if mapping is not None and not mapping.exists():
                 steps.append({"file": table.name, "mapping": mapping.name, "skipped": "mapping not in examples/"})
                 continue
             start = time.perf_counter()
-            store.apply(read_table(table, mapping))
-            steps.append({"file": table.name, "mapping": mapping.name,
-                          "seconds": round(time.perf_counter() - start, 1)})
+            batch = (read_regions([table], cache_dir=db.parent / "cache") if mapping is None
+                     else read_table(table, mapping))
+            report = store.apply(batch)
+            steps.append({"file": table.name, "mapping": mapping.name if mapping else "helixmap import regions",
+                          "seconds": round(time.perf_counter() - start, 1),
+                          **({"unlocated": dict(report.unlocated)} if report.unlocated else {})})
         orgs, projects, participations = index_inputs(store)
+        places: dict[str, int] = defaultdict(int)
+        for org in orgs:
+            places[org.urban_rural] += 1
+        steps.append({"organisations_by_urban_rural_type": dict(sorted(places.items()))})
     finally:
         store.close()
     data = Data(orgs={o.id: o for o in orgs}, projects=projects, participations=sorted(set(participations)))
@@ -158,7 +172,7 @@ def load_data() -> Data:
 
 
 def make_split(data: Data, name: str, last_train: int, first_test: int, last_test: int,
-               sample: int) -> Split:
+               sample: int, seed: int = SEED) -> Split:
     """Index from training years only; targets = first-time partners in the test years."""
     train_projects, train_pairs = training_slice(data.projects, data.participations, last_year=last_train)
     known = {oid for _, oid in train_pairs}
@@ -183,7 +197,7 @@ def make_split(data: Data, name: str, last_train: int, first_test: int, last_tes
         if new:
             targets[oid] = np.array(sorted(new), dtype=np.int64)
     eligible = sorted(targets)
-    rng = np.random.default_rng(SEED)
+    rng = np.random.default_rng(seed)
     evaluated = eligible if len(eligible) <= sample else sorted(rng.choice(eligible, sample, replace=False))
     hubs = index.hubs().mask  # what exclude_hubs leaves out
     return Split(name=name, year=first_test, index=index, targets=targets, eligible=len(eligible),
@@ -340,6 +354,21 @@ def evaluate(split: Split, weights: Weights | None) -> dict[str, Any]:
     return views.result()
 
 
+def placed_slices(split: Split, sampled: dict[str, Any]) -> dict[str, Any]:
+    """Every eligible asker with a known urban-rural type (not a sample: they are few), by type, as a share of
+    the sampled overall hits@10 of the same view."""
+    placed = [o for o in sorted(split.targets) if split.index.orgs[split.index.pos[o]].urban_rural != "unknown"]
+    if not placed:
+        return {"organisations": 0}
+    views = evaluate(replace(split, evaluated=placed), None)
+    out: dict[str, Any] = {"organisations": len(placed)}
+    for view in VIEWS:
+        overall = sampled[view]["slices"]["overall_helixmap"]
+        out[view] = {name: {**row, "vs_overall": round(row["helixmap"] / overall, 3) if overall else None}
+                     for name, row in views[view]["slices"]["urban_rural"].items()}
+    return out
+
+
 POOL_FEATURES = ("adamic_adar", "resource_allocation", "recent_two_hop", "walk_three", "theme_activity",
                  "degree", "activity_last_year")
 
@@ -491,6 +520,7 @@ def main(argv: list[str] | None = None) -> None:
                         help="refit the weights on the validation split and compare them with the frozen ones")
     parser.add_argument("--skip-test", action="store_true", help="validation only (while developing)")
     parser.add_argument("--skip-latency", action="store_true", help="no HTTP latency run")
+    parser.add_argument("--seed", type=int, default=SEED, help="seed of the organisation samples")
     parser.add_argument("--data", choices=("readme", "csv-with-parts"), default="readme",
                         help="the README's import (default), or the table and programme parts read directly")
     args = parser.parse_args(argv)
@@ -505,7 +535,7 @@ def main(argv: list[str] | None = None) -> None:
         else:
             data = load_data()
             result["input"] = [TABLE.name, PARTS.name]
-        validation = make_split(data, "validation", 2015, 2016, 2017, args.sample)
+        validation = make_split(data, "validation", 2015, 2016, 2017, args.sample, args.seed)
         frozen = asdict(weights_for(validation.index))
         result["themes"] = validation.index.has_themes
         result["weights"] = {"set": "DEFAULT_WEIGHTS" if validation.index.has_themes else "THEMELESS_WEIGHTS",
@@ -521,11 +551,12 @@ def main(argv: list[str] | None = None) -> None:
                                 **evaluate(validation, None)}
         del validation
         if not args.skip_test:
-            test = make_split(data, "test", 2017, 2018, 2020, args.sample)
+            test = make_split(data, "test", 2017, 2018, 2020, args.sample, args.seed)
             result["test"] = {"train": "start_year <= 2017", "test": "start_year 2018-2020",
                               "index_nodes": test.index.size, "hubs": test.index.hubs().as_dict(),
                               "eligible_organisations": test.eligible,
                               "evaluated_organisations": len(test.evaluated), **evaluate(test, None)}
+            result["test_placed"] = placed_slices(test, result["test"])
             del test
             result["summary"] = {
                 view: {"helixmap_hits@10": result["test"][view]["methods"]["helixmap"]["hits@10"],

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Collection, Iterable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import numpy as np
@@ -58,6 +58,8 @@ FAVOUR_POOL = 10
 MAX_NAMED = 5  # shared partners / topics named in one reason
 COMMON_TERM_SHARE = 0.5  # a term held by more than this share of organisations is not named as a reason
 FEW_PROJECTS = 3  # an organisation with fewer projects is told on what its suggestions rest
+COUNTRY_SMOOTHING = 10.0  # ties added to observed and expected in the country-pair lift: few ties, little lift
+COUNTRY_REASON = 1.5  # a country pair working together at least this many times as often as expected is named
 HUB_SHARE = 0.01  # exclude_hubs: the top 1% of organisations by number of partners are no candidates
 
 TERM_KINDS = {"topic": "shared_topics", "part": "shared_programme_parts", "programme": "shared_programmes"}
@@ -96,34 +98,38 @@ class ProjectInfo:
 @dataclass(frozen=True)
 class Weights:
     """Coefficients of the log-linear score over FEATURES (fitted on the validation split and frozen here;
-    bench/recommend_eval.py --refit reproduces the fit). score = sigmoid(bias + sum of coefficient x feature)."""
+    bench/recommend_eval.py --refit reproduces the fit). score = sigmoid(bias + sum of coefficient x feature).
+    The defaults (with themes): 2026-12-03, the README's import of the full table (regions, the table, its programme
+    parts, organization.csv through examples/h2020_organisations.toml), validation split, seed 20240601, 2,943
+    organisations."""
 
-    bias: float = -13.536
-    adamic_adar: float = 1.373
-    resource_allocation: float = 0.952
-    recent_two_hop: float = 0.636
-    walk_three: float = 0.632
+    bias: float = -13.446
+    adamic_adar: float = 1.361
+    resource_allocation: float = 0.983
+    recent_two_hop: float = 0.619
+    walk_three: float = 0.6
     thematic: float = 1.811
-    theme_activity: float = 0.588
+    theme_activity: float = 0.586
     helix: float = 0.2
-    geography: float = 1.616
-    degree: float = 0.675
-    activity_last_year: float = 0.497
-    activity_year_before: float = -0.397
+    geography: float = 0.159
+    degree: float = 0.665
+    activity_last_year: float = 0.525
+    activity_year_before: float = -0.382
+    country_affinity: float = 1.429
 
 
 FEATURES = ("adamic_adar", "resource_allocation", "recent_two_hop", "walk_three", "thematic", "theme_activity",
-            "helix", "geography", "degree", "activity_last_year", "activity_year_before")
+            "helix", "geography", "degree", "activity_last_year", "activity_year_before", "country_affinity")
 DEFAULT_WEIGHTS = Weights()
-THEMELESS_WEIGHTS = Weights(bias=-12.626, adamic_adar=1.757, resource_allocation=0.782, recent_two_hop=0.858,
-                            walk_three=0.911, thematic=0.0, theme_activity=0.0, helix=0.2, geography=1.602,
-                            degree=0.655, activity_last_year=0.589, activity_year_before=-0.341)
+THEMELESS_WEIGHTS = Weights(bias=-12.466, adamic_adar=1.747, resource_allocation=0.83, recent_two_hop=0.841,
+                            walk_three=0.871, thematic=0.0, theme_activity=0.0, helix=0.2, geography=0.171,
+                            degree=0.631, activity_last_year=0.627, activity_year_before=-0.326, country_affinity=1.402)
 """The coefficients for a graph without themes (`RecommenderIndex.has_themes` false: every project has the same
 single theme, as the full H2020 table imported alone gives, "H2020"): the thematic features carry nothing there,
-so they are held at 0 and the others fitted without them. Provenance: `python bench/recommend_eval.py --refit`
-on the README's import of h2020_participations_full.csv.gz (no programme parts), validation split (train <= 2015,
-targets 2016-2017), seed 20240601, 2,927 organisations, same conditional logit and L2 as DEFAULT_WEIGHTS, helix
-held at 0.2."""
+so they are held at 0 and the others fitted without them. Provenance (2026-12-03): `bench/recommend_eval.py`'s
+`fit_weights` on the README's import without the programme parts (regions, h2020_participations_full.csv.gz,
+h2020_organization_sample.csv through examples/h2020_organisations.toml), validation split (train <= 2015, targets
+2016-2017), seed 20240601, 2,927 organisations, same conditional logit and L2 as DEFAULT_WEIGHTS, helix held at 0.2."""
 
 
 def weights_for(index: RecommenderIndex) -> Weights:
@@ -148,7 +154,8 @@ class Recommendation:
     reason_data: Mapping[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
-        out = asdict(self)
+        # field by field, not dataclasses.asdict: its deep copy of every reason took ~20 ms per answer of 10
+        out = {f.name: getattr(self, f.name) for f in fields(self)}
         out["components"] = dict(self.components)
         out["reasons"] = list(self.reasons)
         out["reason_data"] = dict(self.reason_data)
@@ -204,6 +211,7 @@ class RecommenderIndex:
         self.helix = np.zeros(0, dtype=np.int8)
         self.urban_rural = np.zeros(0, dtype=np.int8)
         self.places: dict[int, np.ndarray] = {}  # code length -> int code per organisation (-1 unknown)
+        self.country_lift = np.zeros((0, 0))  # country code x country code: log(observed / expected ties)
         self.place_codes: dict[int, dict[str, int]] = {}
         self.adjacency = sp.csr_matrix((0, 0))  # binary, symmetric
         self.weights = sp.csr_matrix((0, 0))  # shared projects per pair
@@ -223,6 +231,7 @@ class RecommenderIndex:
         self.reference_year = 0
         self._masks: dict[tuple[str, str], np.ndarray] = {}
         self._hubs: HubCut | None = None
+        self._recent: dict[int, np.ndarray] = {}
 
     @property
     def size(self) -> int:
@@ -259,6 +268,7 @@ class RecommenderIndex:
                                      else _UNKNOWN_URBAN_RURAL for o in self.orgs], dtype=np.int8)
         self._index_places()
         member = self._index_graph(project_list, pairs)
+        self._index_country_lift()
         self._index_terms(project_list, member, n)
         self._index_years(project_list, member, n)
         return self
@@ -295,6 +305,18 @@ class RecommenderIndex:
         self.degree = np.asarray(self.adjacency.sum(axis=1)).ravel()
         self.projects = np.asarray(member.sum(axis=1)).ravel().astype(np.int64)
         return member
+
+    def _index_country_lift(self) -> None:
+        """How much more (or less) often organisations of two countries work together than their numbers of
+        ties alone would give: log((ties + 1) / (expected + 1)), expected = ties(a) x ties(b) / all ties."""
+        country = self.places[2]
+        known = np.flatnonzero(country >= 0)
+        k = len(self.place_codes[2])
+        to_country = sp.csr_matrix((np.ones(len(known)), (known, country[known])), shape=(len(self.ids), k))
+        ties = np.asarray((to_country.T @ self.adjacency @ to_country).todense())
+        total = ties.sum(axis=1)
+        expected = np.outer(total, total) / max(float(total.sum()), 1.0)
+        self.country_lift = np.log((ties + COUNTRY_SMOOTHING) / (expected + COUNTRY_SMOOTHING))
 
     def _index_terms(self, project_list: list[ProjectInfo], member: sp.csr_matrix, n: int) -> None:
         term_pos: dict[str, int] = {}
@@ -358,10 +380,13 @@ class RecommenderIndex:
     def recent_projects(self, year: int | None) -> np.ndarray:
         """Projects of every organisation starting in the ACTIVITY_WINDOW years before `year`."""
         year = self.reference_year if year is None else year
-        cols = (self.years >= year - ACTIVITY_WINDOW) & (self.years < year)
-        if not cols.any():
-            return np.zeros(self.size)
-        return np.asarray(self.year_counts[:, cols].sum(axis=1)).ravel()
+        known = self._recent.get(year)
+        if known is None:
+            cols = (self.years >= year - ACTIVITY_WINDOW) & (self.years < year)
+            known = np.asarray(self.year_counts[:, cols].sum(axis=1)).ravel() if cols.any() else np.zeros(self.size)
+            known.setflags(write=False)
+            self._recent[year] = known  # the index never changes once built: one sum per year
+        return known
 
     def projects_in(self, year: int) -> np.ndarray:
         """Projects of every organisation starting in `year`."""
@@ -470,23 +495,19 @@ def _components_and_features(index: RecommenderIndex, query: Query, *, helix: st
     adamic_adar, resource, recent_two_hop, walk_three = zeros, zeros, zeros, zeros
     nbrs = query.neighbours
     if len(nbrs):
-        spread = np.zeros(n)
-        spread[nbrs] = 1.0 / np.log(np.maximum(degree[nbrs], 2.0))
-        adamic_adar = index.adjacency @ spread
-        spread = np.zeros(n)
-        spread[nbrs] = 1.0 / degree[nbrs]
-        resource = index.adjacency @ spread
+        inv = 1.0 / np.maximum(degree, 1.0)
+        # Adamic-Adar, resource allocation and the walk's first step spread from the partners only: their rows
+        # of the (symmetric) adjacency, one pass over them instead of three over the whole graph
+        spread = np.stack([1.0 / np.log(np.maximum(degree[nbrs], 2.0)), 1.0 / degree[nbrs],
+                           inv[nbrs] / len(nbrs)], axis=1)
+        spread_out = np.asarray(index.adjacency[nbrs].T @ spread)
+        adamic_adar, resource, step = spread_out[:, 0], spread_out[:, 1], spread_out[:, 2]
         # partners of partners, both ties weighted by recency (RECENT_DECAY per year of age)
         ties = index.recent_weights.getrow(query.pos) if query.pos is not None else None
         if ties is not None and ties.nnz:
-            spread = np.zeros(n)
-            spread[ties.indices] = ties.data / np.log(np.maximum(degree[ties.indices], 2.0) + 1.0)
-            recent_two_hop = index.recent_weights @ spread
-        # three-step random walk from the organisation's partners
-        inv = 1.0 / np.maximum(degree, 1.0)
-        step = np.zeros(n)
-        step[nbrs] = 1.0 / len(nbrs)
-        step = index.adjacency @ (step * inv)
+            weights = ties.data / np.log(np.maximum(degree[ties.indices], 2.0) + 1.0)
+            recent_two_hop = np.asarray(index.recent_weights[ties.indices].T @ weights).ravel()
+        # three-step random walk from the organisation's partners (the second step reaches the whole graph)
         walk_three = index.adjacency @ (step * inv)
     cosine = np.clip(index.term_matrix @ query.terms, 0.0, 1.0) if query.terms.any() else zeros
     # how active each candidate is in the organisation's own topics and programme parts
@@ -506,6 +527,11 @@ def _components_and_features(index: RecommenderIndex, query: Query, *, helix: st
         code = index.place_codes[length].get(place[:length])
         if code is not None:
             geography[index.places[length] == code] = closeness
+    affinity = np.zeros(n)
+    own = index.place_codes[2].get(query.country) if query.country else None
+    if own is not None:
+        placed = index.places[2] >= 0
+        affinity[placed] = index.country_lift[own, index.places[2][placed]]
     comps = {"proximity": _log_scaled(adamic_adar, PROXIMITY_SCALE, PROXIMITY_CAP),
              "thematic": _log_scaled(cosine, THEMATIC_SCALE, 1.0), "helix": helix_part,
              "geography": geography,
@@ -515,7 +541,7 @@ def _components_and_features(index: RecommenderIndex, query: Query, *, helix: st
              "thematic": cosine, "theme_activity": np.log1p(theme_activity), "helix": helix_part,
              "geography": geography, "degree": np.log1p(degree),
              "activity_last_year": np.log1p(index.projects_in(year - 1)),
-             "activity_year_before": np.log1p(index.projects_in(year - 2))}
+             "activity_year_before": np.log1p(index.projects_in(year - 2)), "country_affinity": affinity}
     return comps, feats
 
 
@@ -728,6 +754,8 @@ def _explain(index: RecommenderIndex, query: Query, j: int, comps: dict[str, flo
     if not texts:  # every recommendation carries a reason, even a weak one
         texts.append(f"{int(index.projects[j])} projects in the graph")
         data["projects"] = int(index.projects[j])
+    # after the fallback: a page that renders reason_data keys it knows still has a reason to show
+    _explain_countries(index, query, j, texts, data)
     own = int(index.projects[query.pos]) if query.pos is not None else 0
     if own < FEW_PROJECTS:
         _explain_basis(own, data, texts)
@@ -795,6 +823,21 @@ def _explain_helix(query: Query, cand_helix: str, asked: str | None, texts: list
     else:
         texts.append(f"Brings the {words} helix, weak among you and your partners "
                      f"({query.helix_share[cand_helix]:.0%})")
+
+
+def _explain_countries(index: RecommenderIndex, query: Query, j: int, texts: list[str], data: dict[str, Any]) -> None:
+    """Two countries whose organisations work together often (the country-pair affinity the score uses)."""
+    theirs = _code(index.orgs[j].country or (index.orgs[j].nuts3 or "")[:2] or None)
+    if not query.country or not theirs or theirs == query.country:
+        return
+    a, b = index.place_codes[2].get(query.country), index.place_codes[2].get(theirs)
+    if a is None or b is None:
+        return
+    times = float(np.exp(index.country_lift[a, b]))
+    if times >= COUNTRY_REASON:
+        data["country_affinity"] = {"countries": [query.country, theirs], "times_expected": round(times, 1)}
+        texts.append(f"Organisations in {query.country} and {theirs} work together often "
+                     f"({times:.1f} times as often as their numbers of partners alone would give)")
 
 
 def _geography(index: RecommenderIndex, query: Query, j: int, closeness: float) -> str | None:

@@ -13,6 +13,7 @@ import pytest
 
 from ecosystem.analysis.recommend import (
     CIVIL_BOOST,
+    COUNTRY_SMOOTHING,
     DEFAULT_WEIGHTS,
     FEATURES,
     RURAL_BOOST,
@@ -175,9 +176,10 @@ def test_a_newcomer_with_projects_but_no_partners_gets_recommendations_from_its_
         index: RecommenderIndex) -> None:
     recs = recommend(index, "H")
     assert recs
-    assert recs[0].id == "J"  # the other ERC grantee, in the same country
-    assert recs[0].reason_data["shared_programme_parts"] == ["ERC"]
-    assert "shared_partners" not in recs[0].reason_data
+    # the two other ERC grantees first: J in the same country, E (industry, the helix H lacks, more active)
+    assert {r.id for r in recs[:2]} == {"E", "J"}
+    assert all(r.reason_data["shared_programme_parts"] == ["ERC"] for r in recs[:2])
+    assert not any("shared_partners" in r.reason_data for r in recs[:2])
 
 
 def test_a_newcomer_with_no_projects_gets_recommendations_from_its_helix_and_place(
@@ -371,3 +373,27 @@ def test_a_graph_without_themes_has_no_thematic_component_and_scores_without_it(
     assert any(r.components["thematic"] for r in recommend(themed, "A", k=20))
     expected = score_candidates(plain, "A", weights=THEMELESS_WEIGHTS)
     assert np.array_equal(score_candidates(plain, "A"), expected)
+
+
+def test_countries_that_work_together_often_rank_up_and_are_named_as_a_reason() -> None:
+    # 20 German-French pairs, two Italian pairs, and the asker (DE) with one German partner
+    orgs = [OrgInfo("a", "Asker", "academia", "unknown", "DE"),
+            *(OrgInfo(f"d{i:02}", f"D{i}", "industry", "unknown", "DE") for i in range(20)),
+            *(OrgInfo(f"f{i:02}", f"F{i}", "industry", "unknown", "FR") for i in range(20)),
+            *(OrgInfo(f"i{i}", f"I{i}", "industry", "unknown", "IT") for i in range(4))]
+    pairs = [("p", "a"), ("p", "d00"), ("q0", "i0"), ("q0", "i1"), ("q1", "i2"), ("q1", "i3"),
+             *((f"p{i}", f"{c}{i:02}") for i in range(20) for c in "df")]
+    idx = RecommenderIndex.build(orgs, [ProjectInfo(pid, 2016) for pid in sorted({p for p, _ in pairs})], pairs)
+    de, fr, it = (idx.place_codes[2][c] for c in ("DE", "FR", "IT"))
+    # ties (each counted from both sides): DE-FR 20, DE-DE 2, IT-IT 4; DE 22, FR 20, IT 4 of 46 in all
+    lift = (20 + COUNTRY_SMOOTHING) / (22 * 20 / 46 + COUNTRY_SMOOTHING)
+    assert np.exp(idx.country_lift[de, fr]) == pytest.approx(lift) and lift >= 1.5
+    assert idx.country_lift[de, de] < idx.country_lift[de, it] < 0 < idx.country_lift[de, fr]
+    zero = {name: 0.0 for name in FEATURES}
+    only_countries = Weights(**{**zero, "bias": 0.0, "country_affinity": 1.0})
+    ranked = [idx.ids[int(j)] for j in top_positions(score_candidates(idx, "a", weights=only_countries), 43)]
+    assert [o[0] for o in ranked] == ["f"] * 20 + ["i"] * 4 + ["d"] * 19
+    recs = {r.id: r for r in recommend(idx, "a", k=43, weights=only_countries)}
+    assert recs["f05"].reason_data["country_affinity"] == {"countries": ["DE", "FR"], "times_expected": round(lift, 1)}
+    assert "Organisations in DE and FR work together often" in " ".join(recs["f05"].reasons)
+    assert "country_affinity" not in recs["i0"].reason_data and "country_affinity" not in recs["d05"].reason_data
