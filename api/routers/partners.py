@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 from api.deps import StoreDep
 from api.limits import HeavyDep
 from api.routers.params import HelixName, NutsParam, UrbanRuralName
+from ecosystem.domain.errors import BadInputError
 from ecosystem.services.partners import partners_for_idea
 from ecosystem.services.regions import checked_nuts
 
@@ -38,6 +39,8 @@ def partners(store: StoreDep, _: HeavyDep,
     close to the team (partners, partners of partners), bringing a helix the team lacks; each with reasons in
     words (projects and organisations by name) and data. At least one of topic, programme, q."""
     team = [part.strip() for value in exclude or [] for part in value.split(",") if part.strip()]
+    if len(team) > MAX_TEAM:
+        raise BadInputError(f"at most {MAX_TEAM} organisations in exclude, not {len(team)}", field="exclude")
     return partners_for_idea(store, topic=topic, programme=programme, q=q, helix=helix.value if helix else None,
                              urban_rural=urban_rural.value if urban_rural else None,
-                             nuts=checked_nuts(store, nuts), exclude=team[:MAX_TEAM * 4], k=k)
+                             nuts=checked_nuts(store, nuts), exclude=team, k=k)

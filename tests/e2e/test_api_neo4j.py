@@ -30,10 +30,10 @@ def apis(neo4j_info: dict, data_dir: Path, tmp_path_factory: pytest.TempPathFact
                "HELIXMAP_CYPHER_MAX_ROWS": "100"}
     lite_env = {"HELIXMAP_STORE": f"sqlite:///{tmp / 'lite.db'}"}
     for env in (neo_env, lite_env):
-        done = subprocess.run([*helixmap_command(), "import", "cordis",
-                               str(data_dir / "cordis/h2020_organization_sample.csv")],
-                              env={**os.environ, **env}, capture_output=True, text=True, timeout=600)
-        assert done.returncode == 0, done.stderr
+        for path in ("cordis/h2020_organization_sample.csv", "cordis/json"):  # the JSON export: titles, topics
+            done = subprocess.run([*helixmap_command(), "import", "cordis", str(data_dir / path)],
+                                  env={**os.environ, **env}, capture_output=True, text=True, timeout=600)
+            assert done.returncode == 0, done.stderr
     (tmp / "neo").mkdir()
     (tmp / "lite").mkdir()
     neo_server = serve(neo_env, tmp / "neo")
@@ -58,6 +58,16 @@ def test_the_api_answers_the_same_on_both_stores(apis: dict, path: str) -> None:
     b = apis["neo4j"].get(path)
     assert a.status_code == b.status_code == 200
     assert _rounded(a.json()) == _rounded(b.json())
+
+
+def test_partners_for_an_idea_are_the_same_on_both_stores(apis: dict) -> None:
+    require("neo4j" in apis, "the Neo4j server of this module")
+    for params in ({"topic": "ECSEL-2016-2", "k": 10}, {"q": "sensors", "helix": "industry"}):
+        a = apis["sqlite"].get("/api/v1/partners", params=params)
+        b = apis["neo4j"].get("/api/v1/partners", params=params)
+        assert a.status_code == b.status_code == 200, b.text
+        assert a.json()["items"] and _rounded(a.json()) == _rounded(b.json())
+    assert apis["neo4j"].get("/api/v1/partners", params={"q": "x", "exclude": "nope"}).status_code == 422
 
 
 def _rounded(value):  # type: ignore[no-untyped-def]

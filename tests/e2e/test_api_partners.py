@@ -77,6 +77,7 @@ def test_keywords_and_helix_filter_through_http(api: httpx.Client) -> None:
     ({"q": "rail", "exclude": "no-such-org"}, 422, "no-such-org"),
     ({"q": "rail", "nuts": "ZZ9"}, 404, "ZZ9"),
     ({"q": "rail", "nuts": "not-a-code"}, 422, "nuts"),
+    ({"q": "rail", "exclude": ",".join(["x"] * 51)}, 422, "at most 50"),
 ])
 def test_bad_idea_requests_are_4xx_with_a_message(api: httpx.Client, params: dict[str, object], status: int,
                                                   words: str) -> None:

@@ -60,7 +60,7 @@ def test_the_routers_serve_the_fixed_urls_and_nothing_else(tmp_path) -> None:  #
         ("GET", "/api/v1/export"), ("GET", "/api/v1/regions/{nuts}"), ("GET", "/api/v1/municipalities"),
         ("POST", "/api/v1/query"), ("GET", "/maps/network"),
         ("GET", "/api/v1/region-links"), ("GET", "/api/v1/region-links.csv"), ("GET", "/maps/regions"),
-        ("GET", "/api/v1/network.csv"),
+        ("GET", "/api/v1/network.csv"), ("GET", "/api/v1/partners"),
     }
     assert {"HelixName", "UrbanRuralName", "DegurbaName", "ExportFormat", "Layout", "CypherRequest",
             "ErrorBody"} <= set(schema["components"]["schemas"])

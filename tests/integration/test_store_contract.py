@@ -162,3 +162,12 @@ def test_region_profiles_are_identical(both, nuts: str) -> None:  # type: ignore
     from ecosystem.services.regions import region_profile
 
     assert region_profile(both["neo4j"], nuts) == region_profile(both["sqlite"], nuts)
+
+
+def test_project_texts_are_read_back_as_imported(any_store, data_dir: Path, tmp_path: Path) -> None:
+    batch = read_cordis([data_dir / "cordis/json"], cache_dir=tmp_path)
+    any_store.apply(batch)
+    expected = {p.id: (p.acronym, p.title, list(p.topic_titles)) for p in batch.projects}
+    texts = {pid: (acronym, title, titles) for pid, acronym, title, titles in any_store.iter_project_texts()}
+    assert texts == expected
+    assert any(title for _a, title, _t in texts.values())

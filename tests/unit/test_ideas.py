@@ -92,6 +92,8 @@ def test_a_programme_part_matches_projects_holding_it_among_several(index: IdeaI
     assert by_id["p4"] == 0.5 and by_id["p2"] == 0.5 and by_id["p6"] == 0.0
     weight, _ = index.match(programme="H2020")  # a framework programme
     assert weight.all()
+    weight, notes = index.match(programme="LEIT-ICT")  # a sub-part the store does not hold: its part
+    assert dict(zip(index.project_ids, weight, strict=True))["p5"] == 1.0 and "'LEIT'" in notes[0]
 
 
 def test_keywords_match_titles_acronyms_and_topic_titles_folded_and_by_prefix(index: IdeaIndex) -> None:

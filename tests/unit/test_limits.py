@@ -69,7 +69,7 @@ def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> 
 HEAVY = {"/api/v1/network", "/api/v1/clusters", "/api/v1/export", "/maps/network", "/api/v1/region-links",
          "/api/v1/region-links.csv", "/maps/regions", "/api/v1/regions/{nuts}", "/api/v1/organisations/{org_id}/metrics",
          "/api/v1/organisations/{org_id}/recommendations", "/organisations/{org_id}", "/regions/{nuts}", "/clusters",
-         "/clusters/{cluster_id}"}
+         "/clusters/{cluster_id}", "/api/v1/partners"}
 
 
 def test_every_heavy_route_takes_a_slot_and_the_light_ones_do_not(tmp_path) -> None:  # type: ignore[no-untyped-def]
