@@ -53,6 +53,7 @@ from ecosystem.analysis.ideas import (
     PROVENANCE,
     IdeaIndex,
     IdeaWeights,
+    candidates,
     features,
     partners_for_idea,
     team_of,
@@ -142,7 +143,7 @@ def method_scores(index: IdeaIndex, feats: dict[str, np.ndarray], weights: IdeaW
     linear = np.full(index.size, weights.bias)
     for name in FEATURES:
         linear = linear + getattr(weights, name) * feats[name]
-    return {"helixmap": np.where((theme > 0) | (feats["_direct"] > 0), linear, -np.inf) + tie,
+    return {"helixmap": np.where(theme > 0, linear, -np.inf) + tie,  # the product's candidates (ideas.candidates)
             "most_active": np.where(theme > 0, theme, -np.inf) + tie,
             "recent_active": np.where(theme > 0, feats["_recent_sum"], -np.inf) + tie,
             "coordinator_partners": np.where((theme > 0) | (feats["_direct"] > 0),
@@ -198,8 +199,7 @@ def pooled(index: IdeaIndex, cases: list[Case]) -> list[tuple[np.ndarray, np.nda
         weight, _ = index.match(programme=case.theme)
         team = team_of(index, [case.coordinator])
         feats = features(index, weight, team)
-        ok = (feats["_theme_sum"] > 0) | (feats["_direct"] > 0)
-        ok[team.members] = False
+        ok = candidates(index, feats, team, helix=None, urban_rural=None, nuts=None)
         pool: set[int] = set()
         for name in ("theme_recent", "theme_count", "specialisation", "team_direct", "team_two_hop", "team_theme"):
             pool.update(top_k(np.where(ok, feats[name], -np.inf), ok, POOL).tolist())

@@ -4,7 +4,9 @@ with their reasons and links, nothing asked, no match, bad input; in English and
 from __future__ import annotations
 
 import re
+import time
 from html.parser import HTMLParser
+from typing import Any
 
 import httpx
 import pytest
@@ -160,6 +162,21 @@ def test_a_profile_leads_to_the_page_with_the_organisation_in_the_consortium(web
     assert "Give a call topic, a programme part or keywords" in html
 
 
+def settle(tab: Any, expression: str, timeout: float = 60) -> Any:
+    """Wait until `expression` is truthy across a page load: an evaluation the navigation cuts off is tried again."""
+    from tests.browser import BrowserError
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return tab.wait(expression, timeout=max(1.0, deadline - time.monotonic()))
+        except BrowserError as exc:
+            cut_off = "navigated or closed" in str(exc) or "context" in str(exc).lower()
+            if not cut_off or time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+
+
 @pytest.mark.browser
 @pytest.mark.parametrize("lang", ["en", "pl"])
 def test_a_person_fills_the_form_and_follows_a_suggestion(server: str, chromium: str, team: str, lang: str) -> None:
@@ -171,9 +188,9 @@ def test_a_person_fills_the_form_and_follows_a_suggestion(server: str, chromium:
             tab.evaluate(f"document.getElementById('{field}').focus()")
             tab.call("Input.insertText", {"text": text}, session=True)
         tab.evaluate("document.getElementById('i-k').value = '5'")
-        tab.evaluate("document.querySelector('.idea-form button[type=submit]').click()")
-        tab.wait("location.pathname === '/partners' && location.search.includes('q=graphene') "
-                 "&& document.readyState === 'complete' && !!document.querySelector('.idea-results')")
+        tab.evaluate("setTimeout(() => document.querySelector('.idea-form button[type=submit]').click(), 0)")
+        settle(tab, "location.pathname === '/partners' && location.search.includes('q=graphene') "
+                    "&& document.readyState === 'complete' && !!document.querySelector('.idea-results')")
         assert tab.evaluate("document.documentElement.lang") == lang  # the chosen language stays
         query = tab.evaluate("location.search")
         assert f"exclude={team}" in query and "k=5" in query  # a URL to share
@@ -186,7 +203,8 @@ def test_a_person_fills_the_form_and_follows_a_suggestion(server: str, chromium:
         assert f"/organisations/{team}" not in [r["href"] for r in rows]
         said = "Has already worked with members" if lang == "en" else "Współpracowała już z członkami konsorcjum"
         assert any(said in reason and "KOBENHAVNS UNIVERSITET" in reason for r in rows for reason in r["reasons"])
-        tab.evaluate("document.querySelector('.idea-results h3 a').click()")
-        tab.wait(f"location.pathname === '{rows[0]['href']}' && document.readyState === 'complete'")
-        assert tab.evaluate("document.getElementById('h-finder') !== null")  # the suggested organisation's profile
+        tab.evaluate("setTimeout(() => document.querySelector('.idea-results h3 a').click(), 0)")
+        settle(tab, f"location.pathname === '{rows[0]['href']}' && document.readyState === 'complete' "
+                    "&& !!document.getElementById('h-finder')")
+        assert tab.evaluate("document.querySelector('h1').textContent.trim()")  # the suggested organisation's profile
         assert not tab.errors, tab.errors

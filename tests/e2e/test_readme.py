@@ -109,9 +109,8 @@ def test_the_tour_runs_in_order_on_a_fresh_folder(fresh_folder: Path) -> None:
     suggested = json.loads(answers["/api/v1/organisations/999991043/recommendations?k=5&urban_rural=rural"])
     assert suggested["items"] and all(i["urban_rural"] == "rural" for i in suggested["items"])
     assert outputs["helixmap recommend 999991043 -k 5"].count("\n") >= 5
-    idea = outputs["helixmap partners --q graphene --exclude 999991043 -k 5"]
-    assert re.match(r"[1-9][\d,]* projects? match", idea) and re.search(r"^ 1\. .+; score ", idea, flags=re.M)
-    assert "KOBENHAVNS UNIVERSITET (" not in idea  # in the consortium: never suggested
+    idea = outputs["helixmap partners --q graphene -k 5"]
+    assert re.match(r"[1-9][\d,]* projects? match", idea) and len(re.findall(r"^ \d\. .+; score ", idea, flags=re.M)) == 5
     for name in ("denmark.html", "piemonte.html", "denmark.gexf"):
         assert (fresh_folder / "out" / name).stat().st_size > 1000, name
     stats = json.loads(outputs["helixmap stats --json"])
