@@ -43,6 +43,7 @@ from ecosystem.services.insights import (
 from ecosystem.services.organisations import profile_tags
 from ecosystem.services.partners import recommendations
 from ecosystem.services.regions import cached_region_profile, region_municipalities, region_tags, sub_regions
+from ecosystem.services.themes import warm as warm_themes
 from visualisations.ego import legend_marker, render_ego_svg
 
 router = APIRouter(include_in_schema=False)
@@ -210,8 +211,15 @@ async def lifespan(app: Any) -> AsyncIterator[None]:
     extras in the background, so the first visitor pays no building of shared data."""
     store = app.state.store
     await anyio.to_thread.run_sync(_quietly, warm_pages, store)
-    threading.Thread(target=_quietly, args=(warm_page_extras, store), name="atlas-warm-extras", daemon=True).start()
+    threading.Thread(target=_quietly, args=(_warm_extras, store), name="atlas-warm-extras", daemon=True).start()
     yield
+
+
+def _warm_extras(store: Any) -> None:
+    """The slower extras of the atlas, then the choices and project names of the page of partners for an idea
+    (after the extras, which fill the cache with many region profiles, so that these stay among the recent)."""
+    warm_page_extras(store)
+    warm_themes(store)
 
 
 def _quietly(warm: Callable[[Any], None], store: Any) -> None:

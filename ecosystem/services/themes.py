@@ -40,3 +40,9 @@ def project_names(store: GraphReader) -> dict[str, str]:
     return cache.get(store, ("project-names",), lambda: {
         pid: (acronym or title or "").strip() for pid, acronym, title, _topics in store.iter_project_texts()
         if (acronym or title or "").strip()})
+
+
+def warm(store: GraphReader) -> None:
+    """Compute the programme choices and the project names ahead of the first visit of the page that reads them."""
+    programme_choices(store)
+    project_names(store)
