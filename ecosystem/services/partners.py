@@ -22,7 +22,7 @@ from ecosystem.store.base import GraphReader
 
 def recommender_index(store: GraphReader) -> RecommenderIndex:
     """The recommender index for the store's current graph (built once per data version)."""
-    return cache.get(store, ("recommender",), lambda: build_recommender_index(store))
+    return cache.get(store, ("recommender",), lambda: build_recommender_index(store), keep=True)
 
 
 def warm(store: GraphReader) -> None:
@@ -78,7 +78,7 @@ def recommendations(store: GraphReader, org_id: str, *, k: int = 10, helix: str 
 
 def idea_index(store: GraphReader) -> IdeaIndex:
     """The index of partners for an idea, for the store's current graph (built once per data version)."""
-    return cache.get(store, ("ideas",), lambda: build_idea_index(store))
+    return cache.get(store, ("ideas",), lambda: build_idea_index(store), keep=True)
 
 
 def build_idea_index(store: GraphReader) -> IdeaIndex:

@@ -16,7 +16,7 @@ def programme_choices(store: GraphReader) -> dict[str, list[dict[str, Any]]]:
     """The programme parts and the framework programmes of the stored projects, each with its number of
     projects, the most used first (`{"parts": [{"code", "projects"}], "programmes": [...]}`); a project in
     several parts ("SC1;LEIT") counts in each. Kept until the store's data changes."""
-    return cache.get(store, ("programme-choices",), lambda: _count(store))
+    return cache.get(store, ("programme-choices",), lambda: _count(store), keep=True)
 
 
 def _count(store: GraphReader) -> dict[str, list[dict[str, Any]]]:
@@ -39,4 +39,10 @@ def project_names(store: GraphReader) -> dict[str, str]:
     without either are left out. Kept until the store's data changes (the reasons of a suggestion name projects)."""
     return cache.get(store, ("project-names",), lambda: {
         pid: (acronym or title or "").strip() for pid, acronym, title, _topics in store.iter_project_texts()
-        if (acronym or title or "").strip()})
+        if (acronym or title or "").strip()}, keep=True)
+
+
+def warm(store: GraphReader) -> None:
+    """Compute the programme choices and the project names ahead of the first visit of the page that reads them."""
+    programme_choices(store)
+    project_names(store)

@@ -47,3 +47,32 @@ def test_framework_programmes_and_project_names_come_from_the_cordis_export(samp
     assert {c["code"]: c["projects"] for c in choices["programmes"]} == Counter(
         r["frameworkProgramme"] for r in records)
     assert {str(r["id"]): names.get(str(r["id"])) for r in records} == {str(r["id"]): r["acronym"] for r in records}
+
+
+def test_the_server_start_computes_them_before_the_first_visit(sample_db: Path, tmp_path: Path) -> None:
+    import asyncio
+    import threading
+
+    from api.app import create_app
+    from ecosystem.config import Settings
+    from ecosystem.services import startup
+    from ecosystem.services.cache import cache
+
+    path = tmp_path / "sample.db"
+    shutil.copy(sample_db, path)
+    store = SQLiteStore(path)
+    cache.clear()
+    try:
+        app = create_app(Settings(store=store.uri), store=store)
+
+        async def start_and_stop() -> None:
+            async with app.router.lifespan_context(app):
+                for thread in [t for t in threading.enumerate() if t.name == startup.BACKGROUND_THREAD]:
+                    thread.join(timeout=300)  # the background steps are done: what the start made is still held
+
+        asyncio.run(start_and_stop())
+        assert cache.holds(store, ("programme-choices",)) and cache.holds(store, ("project-names",))
+        assert cache.holds(store, ("recommender",))
+    finally:
+        store.close()
+        cache.clear()

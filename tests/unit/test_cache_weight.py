@@ -40,3 +40,26 @@ def test_one_entry_larger_than_the_bound_is_still_kept_alone() -> None:
     store = Store()
     value = cache.get(store, ("huge",), lambda: list(range(100)))
     assert len(cache) == 1 and cache.get(store, ("huge",), lambda: []) is value
+
+
+@dataclass
+class VersionedStore:
+    uri: str = "sqlite:///v.db"
+    version: str = "1"
+
+    def data_version(self) -> str:
+        return self.version
+
+
+def test_kept_values_survive_any_number_of_later_entries_and_give_way_to_a_new_data_version() -> None:
+    cache = DataVersionCache(max_entries=3, max_weight=1000)
+    store = VersionedStore()
+    index = cache.get(store, ("index",), lambda: list(range(900)), keep=True)
+    for i in range(50):  # a background warm-up: many entries, together far above both bounds
+        cache.get(store, ("region", i), lambda: list(range(400)))
+    assert cache.holds(store, ("index",)) and cache.get(store, ("index",), lambda: [], keep=True) is index
+    assert not cache.holds(store, ("region", 0))  # the ordinary entries were evicted as before
+    store.version = "2"  # an import: the kept value of the old version is not served, the new one replaces it
+    assert not cache.holds(store, ("index",))
+    fresh = cache.get(store, ("index",), lambda: ["new"], keep=True)
+    assert fresh == ["new"] and len([k for k in cache._kept if k[1] == ("index",)]) == 1
