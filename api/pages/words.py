@@ -62,6 +62,10 @@ def partner_reasons(t: Translator, cand: dict[str, Any], org: dict[str, Any]) ->
     if recent:
         out.append({"text": t("reason.recent", count=t.num(recent["projects"]), first=recent["years"][0],
                               last=recent["years"][1]), "links": [], "more": ""})
+    pair = data.get("country_affinity")
+    if pair:
+        out.append({"text": t("reason.country_affinity", a=pair["countries"][0], b=pair["countries"][1],
+                              times=t.num(pair["times_expected"], 1)), "links": [], "more": ""})
     if data.get("favoured"):
         kinds = [t("reason.favoured_rural") if f == "rural" else t("reason.favoured_civil") for f in data["favoured"]]
         out.append({"text": t("reason.favoured", kinds=join_names(t, kinds)), "links": [], "more": ""})
