@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, Response
 from api.deps import StoreDep
 from api.limits import HeavyDep
 from api.pages.filters import KNOWN_HELICES, Checked, bounded_number, check_filters, id_list
-from api.pages.i18n import Translator
+from api.pages.i18n import Translator, catalogue
 from api.pages.render import render, translator
 from api.pages.tables import ORG_HEADERS, csv_table, org_rows
 from api.pages.words import join_names, partner_link
@@ -51,6 +51,7 @@ def partners_page(request: Request, store: StoreDep, _: HeavyDep, topic: str | N
         projects = project_names(store) if answer["items"] else {}
         for item in answer["items"]:
             item["sentences"] = idea_reasons(t, store, item, names, projects)
+        answer["said_notes"] = [note_sentence(t, note) for note in answer.get("note_data", [])]
     table = csv_table(request, t, {"partners": lambda: _csv(answer)})
     if table is not None:
         return table
@@ -144,3 +145,12 @@ def _org(t: Translator, store: GraphReader, oid: str, known: dict[str, str]) -> 
         known[oid] = partner_link(t, {"id": oid, "name": org.get("name"), "place": place,
                                       "helix": (org.get("helix") or {}).get("value")})["name"]
     return {"id": oid, "name": known[oid]}
+
+
+def note_sentence(t: Translator, note: dict[str, Any]) -> dict[str, str]:
+    """A note of the answer in the page's language ({"text", "lang"}); a note the catalogue does not know is shown
+    in the service's English words, marked as English."""
+    key = f"idea.note.{note['code']}"
+    if key in catalogue(t.lang):
+        return {"text": t(key, **note.get("values", {})), "lang": t.lang}
+    return {"text": note["text"], "lang": "en"}

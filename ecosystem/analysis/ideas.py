@@ -119,11 +119,24 @@ class IdeaPartner:
 
 
 @dataclass(frozen=True)
+class Note:
+    """A note for the asker on what could not be matched: a code and its values (for a page to say it in its
+    language: the catalogues' `idea.note.<code>`), and the sentence in English."""
+
+    code: str
+    text: str
+    values: Mapping[str, str] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "values": dict(self.values), "text": self.text}
+
+
+@dataclass(frozen=True)
 class IdeaResult:
     """What an idea found: the matching projects, notes for the asker, the ranked organisations."""
 
     matched_projects: int
-    notes: tuple[str, ...]
+    notes: tuple[Note, ...]
     items: tuple[IdeaPartner, ...]
 
 
@@ -175,7 +188,7 @@ class IdeaIndex:
         self.has_topics = False
         self.reference_year = 0
         self._masks: dict[tuple[str, str], np.ndarray] = {}
-        self._matches: dict[tuple[str | None, ...], tuple[np.ndarray, list[str]]] = {}
+        self._matches: dict[tuple[str | None, ...], tuple[np.ndarray, list[Note]]] = {}
 
     @property
     def size(self) -> int:
@@ -292,7 +305,7 @@ class IdeaIndex:
         return result
 
     def match(self, *, topic: str | None = None, programme: str | None = None,
-              q: str | None = None) -> tuple[np.ndarray, list[str]]:
+              q: str | None = None) -> tuple[np.ndarray, list[Note]]:
         """Each project's match weight for the idea (0: no match), and notes on what could not be matched
         (cached: the same idea asked again costs nothing; do not modify the array)."""
         key = (topic, programme, q)
@@ -304,9 +317,9 @@ class IdeaIndex:
             self._matches[key] = cached
         return cached[0], list(cached[1])
 
-    def _match(self, *, topic: str | None, programme: str | None, q: str | None) -> tuple[np.ndarray, list[str]]:
+    def _match(self, *, topic: str | None, programme: str | None, q: str | None) -> tuple[np.ndarray, list[Note]]:
         weight = np.ones(len(self.project_ids))
-        notes: list[str] = []
+        notes: list[Note] = []
         if topic:
             weight *= self._match_topic(topic, notes)
         if programme:
@@ -315,23 +328,24 @@ class IdeaIndex:
             weight *= self._match_words(q, notes)
         return weight, notes
 
-    def _match_topic(self, topic: str, notes: list[str]) -> np.ndarray:
+    def _match_topic(self, topic: str, notes: list[Note]) -> np.ndarray:
         out = np.zeros(len(self.project_ids))
         if not self.has_topics:
-            notes.append("The stored projects have no call topics (a bare participation table has none; CORDIS "
-                         "project files bring them), so no project matches a topic.")
+            notes.append(Note("no_topics", "The stored projects have no call topics (a bare participation table has "
+                              "none; CORDIS project files bring them), so no project matches a topic."))
             return out
         code = topic.strip().upper()
         out[self.by_stem.get(topic_stem(code), [])] = HALF_MATCH
         out[self.by_topic.get(code, [])] = 1.0
         if not out.any():
-            notes.append(f"No stored project has the call topic {topic!r} or the same topic in another year.")
+            notes.append(Note("topic_none", f"No stored project has the call topic {topic!r} or the same topic in "
+                              "another year.", {"topic": topic}))
         elif not self.by_topic.get(code):
-            notes.append(f"No stored project has the call topic {topic!r}; projects of the same topic in other "
-                         "years count half.")
+            notes.append(Note("topic_other_years", f"No stored project has the call topic {topic!r}; projects of "
+                              "the same topic in other years count half.", {"topic": topic}))
         return out
 
-    def _match_programme(self, programme: str, notes: list[str]) -> np.ndarray:
+    def _match_programme(self, programme: str, notes: list[Note]) -> np.ndarray:
         out = np.zeros(len(self.project_ids))
         asked = {p.casefold() for p in _parts(programme)}
         for value in asked:
@@ -339,26 +353,32 @@ class IdeaIndex:
             broader = value.split("-")[0]
             if not hits and broader != value and self.by_part.get(broader):  # LEIT-ICT -> LEIT
                 hits = self.by_part[broader]
-                notes.append(f"The stored projects have no programme part {value!r}; its part "
-                             f"{broader.upper()!r} is used.")
+                notes.append(Note("part_broader", f"The stored projects have no programme part {value!r}; its part "
+                                  f"{broader.upper()!r} is used.", {"part": value, "broader": broader.upper()}))
             out[hits] += 1.0 / len(asked)
         if not out.any():
             known = sorted({p for parts in self.project_parts for p in parts})
-            notes.append(f"No stored project is in the programme or programme part {programme!r}"
-                         + (f" (stored parts: {', '.join(known[:20])})." if known else
-                            " (the store has no programme parts: import h2020_programme_parts for them)."))
+            if known:
+                notes.append(Note("programme_none", f"No stored project is in the programme or programme part "
+                                  f"{programme!r} (stored parts: {', '.join(known[:20])}).",
+                                  {"programme": programme, "known": ", ".join(known[:20])}))
+            else:
+                notes.append(Note("programme_no_parts", f"No stored project is in the programme or programme part "
+                                  f"{programme!r} (the store has no programme parts: import h2020_programme_parts "
+                                  "for them).", {"programme": programme}))
         return np.minimum(out, 1.0)
 
-    def _match_words(self, q: str, notes: list[str]) -> np.ndarray:
+    def _match_words(self, q: str, notes: list[Note]) -> np.ndarray:
         out = np.zeros(len(self.project_ids))
         if not self.has_texts:
-            notes.append("The stored projects have no texts (titles, acronyms, call topic titles: a bare "
-                         "participation table has none; CORDIS project files bring them), so no project "
-                         "matches keywords.")
+            notes.append(Note("no_texts", "The stored projects have no texts (titles, acronyms, call topic titles: a "
+                              "bare participation table has none; CORDIS project files bring them), so no project "
+                              "matches keywords."))
             return out
         asked = list(dict.fromkeys(words(q)))
         if not asked:
-            notes.append(f"No keyword to match in {q!r} (words of {MIN_WORD} letters or more, no stop words).")
+            notes.append(Note("no_keyword", f"No keyword to match in {q!r} (words of {MIN_WORD} letters or more, "
+                              "no stop words).", {"q": q, "letters": str(MIN_WORD)}))
             return out
         for w in asked:
             hits = set(self.by_word.get(w, []))
@@ -370,7 +390,7 @@ class IdeaIndex:
                     hits.update(self.by_word[other])
             out[sorted(hits)] += 1.0 / len(asked)
         if not out.any():
-            notes.append(f"No stored project text has the words of {q!r}.")
+            notes.append(Note("words_none", f"No stored project text has the words of {q!r}.", {"q": q}))
         return out
 
 
@@ -502,7 +522,7 @@ def partners_for_idea(index: IdeaIndex, *, topic: str | None = None, programme: 
     matched = int(np.count_nonzero(weight))
     if not matched:
         if not notes:
-            notes.append("No stored project matches all of the idea's criteria together.")
+            notes.append(Note("nothing_together", "No stored project matches all of the idea's criteria together."))
         return IdeaResult(matched_projects=0, notes=tuple(notes), items=())
     feats = features(index, weight, team)
     ok = candidates(index, feats, team, helix=helix, urban_rural=urban_rural, nuts=nuts)
@@ -510,7 +530,7 @@ def partners_for_idea(index: IdeaIndex, *, topic: str | None = None, programme: 
     score = expit(linear)
     chosen = top(linear, ok, k)  # ranked by the linear score: the sigmoid saturates, the order does not
     if not len(chosen):
-        notes.append("No organisation passing the filters took part in a matching project.")
+        notes.append(Note("no_candidates", "No organisation passing the filters took part in a matching project."))
     items = tuple(_explain(index, weight, team, feats, int(j), float(score[j])) for j in chosen)
     return IdeaResult(matched_projects=matched, notes=tuple(notes), items=items)
 

@@ -119,5 +119,6 @@ def partners_for_idea(store: GraphReader, *, topic: str | None = None, programme
                           nuts=nuts, exclude=[oid for oid in team if oid in index.pos], k=k)
     return {"query": {"topic": topic, "programme": programme, "q": q, "helix": helix, "urban_rural": urban_rural,
                       "nuts": nuts, "exclude": team, "k": k},
-            "matched_projects": found.matched_projects, "notes": list(found.notes),
+            "matched_projects": found.matched_projects, "notes": [note.text for note in found.notes],
+            "note_data": [note.as_dict() for note in found.notes],
             "items": [item.as_dict() for item in found.items]}

@@ -49,6 +49,12 @@ def get(web: httpx.Client, url: str, lang: str, status: int = 200) -> str:
     return response.text
 
 
+def get_json(web: httpx.Client, url: str) -> dict[str, Any]:
+    response = web.get(url)
+    assert response.status_code == 200, (url, response.status_code, response.text[:300])
+    return dict(response.json())
+
+
 def results(html: str) -> list[str]:
     """The ranked organisations' links, in order."""
     if 'class="suggestions idea-results"' not in html:
@@ -133,7 +139,11 @@ def test_an_idea_that_matches_nothing_says_so_with_the_services_notes(web: httpx
     assert not results(html) and "No organisation matches this idea" in html
     assert "Projects matching the idea: 0." in html and "NO-SUCH-TOPIC-2099" in html.split('class="notes"', 1)[1]
     pl = get(web, "/partners?topic=NO-SUCH-TOPIC-2099", "pl")
-    assert "Żadna organizacja nie pasuje do tego pomysłu" in pl and '<li lang="en">' in pl  # notes come in English
+    notes = pl.split('class="notes"', 1)[1].split("</div>", 1)[0]
+    assert "Żadna organizacja nie pasuje do tego pomysłu" in pl and 'lang="en"' not in notes  # the notes in Polish
+    assert "Żaden zapisany projekt nie ma tematu konkursu „NO-SUCH-TOPIC-2099”" in notes
+    api = get_json(web, "/api/v1/partners?topic=NO-SUCH-TOPIC-2099")
+    assert [n["code"] for n in api["note_data"]] == ["topic_none"] and api["notes"][0] == api["note_data"][0]["text"]
 
 
 @pytest.mark.parametrize(("query", "field", "en", "pl"), [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from api.pages.i18n import Translator
@@ -41,3 +42,26 @@ def test_a_reason_these_sentences_do_not_know_is_shown_in_the_services_words() -
     found["components"] = {}
     assert idea_reasons(Translator("pl"), None, found, {}, {}) == [  # type: ignore[arg-type]
         {"text": "In English.", "links": [], "more": "", "lang": "en"}]
+
+
+def test_every_note_the_finder_can_give_is_said_in_both_languages_with_its_values() -> None:
+    import inspect
+    import string
+
+    from api.pages.i18n import catalogue
+    from api.pages.ideas import note_sentence
+    from ecosystem.analysis import ideas
+
+    codes = set(re.findall(r'Note\("(\w+)"', inspect.getsource(ideas)))
+    assert len(codes) >= 10
+    for code in codes:
+        for lang in ("en", "pl"):
+            message = catalogue(lang).get(f"idea.note.{code}")
+            assert message, (code, lang)
+            fields = {name for _, name, _, _ in string.Formatter().parse(message) if name}
+            values = {name: "X" for name in fields}
+            said = note_sentence(Translator(lang), {"code": code, "values": values, "text": "english"})
+            assert said["lang"] == lang
+            assert said["text"] == message.format(**values)
+    unknown = note_sentence(Translator("pl"), {"code": "new_kind", "values": {}, "text": "In English."})
+    assert unknown == {"text": "In English.", "lang": "en"}

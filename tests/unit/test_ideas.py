@@ -93,7 +93,7 @@ def test_a_programme_part_matches_projects_holding_it_among_several(index: IdeaI
     weight, _ = index.match(programme="H2020")  # a framework programme
     assert weight.all()
     weight, notes = index.match(programme="LEIT-ICT")  # a sub-part the store does not hold: its part
-    assert dict(zip(index.project_ids, weight, strict=True))["p5"] == 1.0 and "'LEIT'" in notes[0]
+    assert dict(zip(index.project_ids, weight, strict=True))["p5"] == 1.0 and "'LEIT'" in notes[0].text
 
 
 def test_keywords_match_titles_acronyms_and_topic_titles_folded_and_by_prefix(index: IdeaIndex) -> None:
@@ -181,17 +181,17 @@ def test_weights_change_the_ranking(index: IdeaIndex) -> None:
 def test_no_match_gives_no_items_and_a_note(index: IdeaIndex) -> None:
     result = partners_for_idea(index, topic="NOPE-01-2020")
     assert result.items == () and result.matched_projects == 0
-    assert "NOPE-01-2020" in result.notes[0]
+    assert "NOPE-01-2020" in result.notes[0].text
     result = partners_for_idea(index, programme="SC9")
-    assert result.items == () and "SC9" in result.notes[0] and "SC1" in result.notes[0]
+    assert result.items == () and "SC9" in result.notes[0].text and "SC1" in result.notes[0].text
 
 
 def test_without_texts_or_topics_the_answer_says_so() -> None:
     bare = IdeaIndex.build(ORGS, [ProjectInfo(p.id, p.start_year, (), p.programme_part, p.programme)
                                   for p in PROJECTS], PARTICIPATIONS)
     result = partners_for_idea(bare, q="ageing")
-    assert result.items == () and "no texts" in result.notes[0]
-    assert "no call topics" in partners_for_idea(bare, topic="SC1-PM-08-2017").notes[0]
+    assert result.items == () and "no texts" in result.notes[0].text
+    assert "no call topics" in partners_for_idea(bare, topic="SC1-PM-08-2017").notes[0].text
     assert partners_for_idea(bare, programme="SC1").items
 
 

@@ -152,8 +152,9 @@ def test_participation_writes_are_batched_by_the_measured_size() -> None:
 
 
 def test_each_regrouping_is_one_transaction() -> None:
+    read_docs = "MATCH (n:Organisation {id: id}) RETURN collect(n.doc)"
     store, runner = _store(lambda cypher, p: [{"docs": [Organisation(id=i, name="A").model_dump_json()
-                                                        for i in p["ids"]]}] if "collect(o.doc)" in cypher else [])
+                                                        for i in p["ids"]]}] if read_docs in cypher else [])
     regroup(store, Plan(dissolve=["G1"], form={"A1": ["A1", "A2"]}), regions_loaded=False)
     together = [s for s in runner.sent if s.mode == "together"]
     assert [s.cypher.split()[0] for s in together] == ["UNWIND", "MATCH", "MATCH", "UNWIND", "UNWIND", "UNWIND",
