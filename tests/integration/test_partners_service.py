@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import shutil
 import threading
 from pathlib import Path
 from typing import Any
@@ -13,21 +12,14 @@ import pytest
 from api.app import create_app
 from ecosystem.config import Settings
 from ecosystem.services import partners
-from ecosystem.services.cache import cache
 from ecosystem.store.sqlite import SQLiteStore
 
 UCPH = "999991043"  # KOBENHAVNS UNIVERSITET in the CORDIS sample
 
 
 @pytest.fixture()
-def store(sample_db: Path, tmp_path: Path):  # type: ignore[no-untyped-def]
-    path = tmp_path / "partners.db"
-    shutil.copy(sample_db, path)
-    opened = SQLiteStore(str(path))
-    cache.clear()
-    yield opened
-    opened.close()
-    cache.clear()
+def store(sample_store: SQLiteStore) -> SQLiteStore:
+    return sample_store
 
 
 @pytest.fixture()

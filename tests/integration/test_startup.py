@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import shutil
 import threading
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,21 +12,14 @@ import pytest
 from api.app import create_app
 from ecosystem.config import Settings
 from ecosystem.services import partners, startup
-from ecosystem.services.cache import cache
 from ecosystem.store.sqlite import SQLiteStore
 
 UCPH = "999991043"  # KOBENHAVNS UNIVERSITET in the CORDIS sample
 
 
 @pytest.fixture()
-def store(sample_db: Path, tmp_path: Path):  # type: ignore[no-untyped-def]
-    path = tmp_path / "startup.db"
-    shutil.copy(sample_db, path)
-    opened = SQLiteStore(str(path))
-    cache.clear()
-    yield opened
-    opened.close()
-    cache.clear()
+def store(sample_store: SQLiteStore) -> SQLiteStore:
+    return sample_store
 
 
 def _start_and_stop(store: SQLiteStore) -> list[str]:
