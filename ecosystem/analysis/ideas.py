@@ -43,7 +43,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.special import expit
 
-from ecosystem.analysis.recommend import OrgInfo, ProjectInfo
+from ecosystem.analysis.recommend import OrgInfo, ProjectInfo, Recommendation
 from ecosystem.domain.errors import BadInputError
 from ecosystem.domain.models import FOUR_HELICES, HELICES, URBAN_RURAL
 from ecosystem.domain.nuts import is_nuts_code, nuts_prefix
@@ -95,27 +95,9 @@ PROVENANCE = ("fitted by `python bench/idea_eval.py --refit` on the README's imp
 COMPONENTS = ("theme", "recency", "team", "helix", "geography")
 
 
-@dataclass(frozen=True)
-class IdeaPartner:
-    """One suggested organisation for an idea: who, how good (score and its parts) and why (words and data)."""
-
-    id: str
-    name: str
-    helix: str
-    urban_rural: str
-    country: str | None
-    nuts3: str | None
-    score: float
-    components: Mapping[str, float | None]
-    reasons: tuple[str, ...]
-    reason_data: Mapping[str, Any] = field(default_factory=dict)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "name": self.name, "helix": self.helix, "urban_rural": self.urban_rural,
-                "country": self.country, "nuts3": self.nuts3, "score": self.score,
-                "components": dict(self.components), "reasons": list(self.reasons),
-                "reason_data": {key: dict(value) if isinstance(value, Mapping) else value
-                                for key, value in self.reason_data.items()}}
+IdeaPartner = Recommendation
+"""One suggested organisation for an idea: the recommender's record (who, score, components, reasons in words and
+in data); its components are COMPONENTS."""
 
 
 @dataclass(frozen=True)
