@@ -19,6 +19,8 @@ from ecosystem.domain.filters import NetworkFilter
 from ecosystem.services.cache import cache
 from ecosystem.store.base import GraphReader
 
+Inputs = tuple[list[OrgInfo], list[ProjectInfo], list[tuple[str, str]]]
+
 
 def recommender_index(store: GraphReader) -> RecommenderIndex:
     """The recommender index for the store's current graph (built once per data version)."""
@@ -26,19 +28,28 @@ def recommender_index(store: GraphReader) -> RecommenderIndex:
 
 
 def warm(store: GraphReader) -> None:
-    """Build the recommender index for the store's current data version ahead of the first request (the
-    server calls this in a thread at start); a request arriving during the build waits for it, through the
-    cache, instead of building a second one."""
-    recommender_index(store)
-    idea_index(store)
+    """Build both partner indexes (partners of an organisation, partners for an idea) for the store's current data
+    version ahead of the first request (the server calls this in a thread at start), reading the store's
+    organisations, projects and participations once for both; a request arriving during the build waits for it,
+    through the cache, instead of building a second one."""
+    read: list[Inputs] = []
+
+    def inputs() -> Inputs:
+        if not read:
+            read.append(index_inputs(store))
+        return read[0]
+
+    cache.get(store, ("recommender",), lambda: build_recommender_index(store, inputs()), keep=True)
+    cache.get(store, ("ideas",), lambda: build_idea_index(store, inputs()), keep=True)
 
 
-def build_recommender_index(store: GraphReader) -> RecommenderIndex:
-    """The recommender index built from the store's organisations, projects and participations (no cache)."""
-    return RecommenderIndex.build(*index_inputs(store))
+def build_recommender_index(store: GraphReader, inputs: Inputs | None = None) -> RecommenderIndex:
+    """The recommender index built from the store's organisations, projects and participations (no cache;
+    `inputs`: those already read by `index_inputs`)."""
+    return RecommenderIndex.build(*(inputs or index_inputs(store)))
 
 
-def index_inputs(store: GraphReader) -> tuple[list[OrgInfo], list[ProjectInfo], list[tuple[str, str]]]:
+def index_inputs(store: GraphReader) -> Inputs:
     """What the index is built from, as read from the store: organisations, projects, (project, org) pairs."""
     orgs = [OrgInfo(id=n["id"], name=n["name"] or n["id"], helix=n["helix"], urban_rural=n["urban_rural"],
                     country=n["country"], nuts3=n["nuts3"])
@@ -81,9 +92,10 @@ def idea_index(store: GraphReader) -> IdeaIndex:
     return cache.get(store, ("ideas",), lambda: build_idea_index(store), keep=True)
 
 
-def build_idea_index(store: GraphReader) -> IdeaIndex:
-    """The idea index built from the store's organisations, projects, participations and project texts."""
-    orgs, projects, participations = index_inputs(store)
+def build_idea_index(store: GraphReader, inputs: Inputs | None = None) -> IdeaIndex:
+    """The idea index built from the store's organisations, projects, participations and project texts (no cache;
+    `inputs`: those already read by `index_inputs`)."""
+    orgs, projects, participations = inputs or index_inputs(store)
     texts: dict[str, list[str | None]] = {}
     for pid, acronym, title, topic_titles in store.iter_project_texts():
         if acronym or title or topic_titles:

@@ -12,6 +12,7 @@ import pytest
 from api.app import create_app
 from ecosystem.config import Settings
 from ecosystem.services import partners
+from ecosystem.services.cache import cache
 from ecosystem.store.sqlite import SQLiteStore
 
 UCPH = "999991043"  # KOBENHAVNS UNIVERSITET in the CORDIS sample
@@ -28,9 +29,9 @@ def builds(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     counted: list[int] = []
     real = partners.build_recommender_index
 
-    def counting(store: Any) -> Any:
+    def counting(store: Any, *inputs: Any) -> Any:
         counted.append(1)
-        return real(store)
+        return real(store, *inputs)
 
     monkeypatch.setattr(partners, "build_recommender_index", counting)
     return counted
@@ -164,7 +165,7 @@ def test_the_idea_index_is_built_at_start_and_again_only_when_the_data_changes(s
 
     counted: list[int] = []
     real = partners.build_idea_index
-    monkeypatch.setattr(partners, "build_idea_index", lambda s: counted.append(1) or real(s))
+    monkeypatch.setattr(partners, "build_idea_index", lambda s, *i: counted.append(1) or real(s, *i))
     partners.warm(store)
     assert counted == [1]
     partners.partners_for_idea(store, q="sensors")
@@ -175,3 +176,14 @@ def test_the_idea_index_is_built_at_start_and_again_only_when_the_data_changes(s
                                                                           sources=[source])]))
     partners.partners_for_idea(store, q="sensors")
     assert counted == [1, 1]
+
+
+def test_the_start_reads_the_store_once_for_both_indexes(store: SQLiteStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    reads: list[int] = []
+    real = partners.index_inputs
+    monkeypatch.setattr(partners, "index_inputs", lambda s: reads.append(1) or real(s))
+    partners.warm(store)
+    assert reads == [1]
+    assert cache.holds(store, ("recommender",)) and cache.holds(store, ("ideas",))
+    partners.warm(store)  # warm already: nothing read again
+    assert reads == [1]

@@ -40,7 +40,7 @@ def test_a_failing_step_at_start_is_logged_the_others_run_and_the_first_request_
     real = partners.build_recommender_index
     calls: list[int] = []
 
-    def fails_once(s: Any) -> Any:
+    def fails_once(s: Any, *inputs: Any) -> Any:
         calls.append(1)
         if len(calls) == 1:
             raise RuntimeError("disk on fire")
