@@ -43,7 +43,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.special import expit
 
-from ecosystem.analysis.recommend import OrgInfo, ProjectInfo, Recommendation
+from ecosystem.analysis.recommend import OrganisationTable, OrgInfo, ProjectInfo, Recommendation
 from ecosystem.domain.errors import BadInputError
 from ecosystem.domain.models import FOUR_HELICES, HELICES, URBAN_RURAL
 from ecosystem.domain.nuts import is_nuts_code, nuts_prefix
@@ -137,17 +137,11 @@ def _parts(value: str | None) -> set[str]:
     return {p.strip() for p in (value or "").split(";") if p.strip()}
 
 
-class IdeaIndex:
+class IdeaIndex(OrganisationTable):
     """Arrays for ideas: projects x organisations, project themes and words, team ties, places."""
 
     def __init__(self) -> None:
-        self.ids: list[str] = []
-        self.pos: dict[str, int] = {}
-        self.orgs: list[OrgInfo] = []
-        self.helix = np.zeros(0, dtype=np.int8)
-        self.urban_rural = np.zeros(0, dtype=np.int8)
-        self.places: dict[int, np.ndarray] = {}
-        self.place_codes: dict[int, dict[str, int]] = {}
+        super().__init__()
         self.project_ids: list[str] = []
         self.labels: list[str] = []  # acronym, else title, else id
         self.start_year = np.zeros(0)
@@ -169,12 +163,7 @@ class IdeaIndex:
         self.has_texts = False
         self.has_topics = False
         self.reference_year = 0
-        self._masks: dict[tuple[str, str], np.ndarray] = {}
         self._matches: dict[tuple[str | None, ...], tuple[np.ndarray, list[Note]]] = {}
-
-    @property
-    def size(self) -> int:
-        return len(self.ids)
 
     @classmethod
     def build(cls, orgs: Iterable[OrgInfo], projects: Iterable[ProjectInfo],
@@ -188,31 +177,12 @@ class IdeaIndex:
         pairs = sorted(set(participations))
         for _, oid in pairs:
             info.setdefault(oid, OrgInfo(id=oid, name=oid))
-        self.ids = sorted(info)
-        self.pos = {oid: i for i, oid in enumerate(self.ids)}
-        self.orgs = [info[i] for i in self.ids]
-        self.helix = np.array([HELICES.index(o.helix) if o.helix in HELICES else HELICES.index("unknown")
-                               for o in self.orgs], dtype=np.int8)
-        self.urban_rural = np.array([URBAN_RURAL.index(o.urban_rural) if o.urban_rural in URBAN_RURAL
-                                     else URBAN_RURAL.index("unknown") for o in self.orgs], dtype=np.int8)
-        self._index_places()
+        self._index_organisations(info)
         known = {p.id for p in project_list}
         project_list += [ProjectInfo(id=pid) for pid in sorted({pid for pid, _ in pairs} - known)]
         self._index_projects(project_list, texts or {})
         self._index_graph(project_list, pairs)
         return self
-
-    def _index_places(self) -> None:
-        for length in (2, 3, 4, 5):
-            codes: dict[str, int] = {}
-            column = []
-            for o in self.orgs:
-                raw = o.nuts3 if length > 2 else (o.country or (o.nuts3 or "")[:2] or None)
-                place = nuts_prefix(raw) if raw else None
-                key = place[:length] if place and len(place) >= length else None
-                column.append(codes.setdefault(key, len(codes)) if key else -1)
-            self.places[length] = np.array(column, dtype=np.int64)
-            self.place_codes[length] = codes
 
     def _index_projects(self, project_list: list[ProjectInfo], texts: Mapping[str, Sequence[str | None]]) -> None:
         self.project_ids = [p.id for p in project_list]
@@ -267,24 +237,6 @@ class IdeaIndex:
         self.degree = np.asarray(adjacency.sum(axis=1)).ravel()
 
     # -- per-query pieces -------------------------------------------------------------------------
-
-    def mask(self, kind: str, value: str) -> np.ndarray:
-        """Organisations passing one filter (cached): helix, urban_rural or nuts (any level, or a country)."""
-        key = (kind, value)
-        cached = self._masks.get(key)
-        if cached is not None:
-            return cached
-        if kind == "helix":
-            result = self.helix == HELICES.index(value)
-        elif kind == "urban_rural":
-            result = self.urban_rural == URBAN_RURAL.index(value)
-        else:
-            length = min(len(value), 5)
-            result = self.places[length] == self.place_codes[length].get(value, -2)
-        if len(self._masks) > 256:
-            self._masks.clear()
-        self._masks[key] = result
-        return result
 
     def match(self, *, topic: str | None = None, programme: str | None = None,
               q: str | None = None) -> tuple[np.ndarray, list[Note]]:

@@ -201,8 +201,10 @@ def training_slice(projects: Iterable[ProjectInfo], participations: Iterable[tup
     return kept, [(pid, oid) for pid, oid in participations if pid in ids]
 
 
-class RecommenderIndex:
-    """Arrays for fast recommendations: adjacency, degrees, topic vectors, activity by year, places."""
+class OrganisationTable:
+    """Organisations in id order (ties broken by id for free) with their helix, urban-rural type and places as
+    arrays, and cached filter masks: what the partner indexes (this module's and ecosystem.analysis.ideas') stand
+    on."""
 
     def __init__(self) -> None:
         self.ids: list[str] = []
@@ -211,8 +213,65 @@ class RecommenderIndex:
         self.helix = np.zeros(0, dtype=np.int8)
         self.urban_rural = np.zeros(0, dtype=np.int8)
         self.places: dict[int, np.ndarray] = {}  # code length -> int code per organisation (-1 unknown)
-        self.country_lift = np.zeros((0, 0))  # country code x country code: log(observed / expected ties)
         self.place_codes: dict[int, dict[str, int]] = {}
+        self._masks: dict[tuple[str, str], np.ndarray] = {}
+
+    @property
+    def size(self) -> int:
+        return len(self.ids)
+
+    def _index_organisations(self, info: Mapping[str, OrgInfo]) -> None:
+        """Index these organisations (by id): positions, helix and urban-rural codes, places."""
+        self.ids = sorted(info)
+        self.pos = {oid: i for i, oid in enumerate(self.ids)}
+        self.orgs = [info[i] for i in self.ids]
+        self.helix = np.array([HELICES.index(o.helix) if o.helix in HELICES else _UNKNOWN_HELIX for o in self.orgs],
+                              dtype=np.int8)
+        self.urban_rural = np.array([URBAN_RURAL.index(o.urban_rural) if o.urban_rural in URBAN_RURAL
+                                     else _UNKNOWN_URBAN_RURAL for o in self.orgs], dtype=np.int8)
+        self._index_places()
+
+    def _index_places(self) -> None:
+        """Each organisation's country, NUTS1, NUTS2 and NUTS3 region as an integer code per code length."""
+        for length in (2, 3, 4, 5):
+            codes: dict[str, int] = {}
+            column = []
+            for o in self.orgs:
+                place = _code(o.nuts3) if length > 2 else _code(o.country or (o.nuts3 or "")[:2] or None)
+                key = place[:length] if place and len(place) >= length else None
+                column.append(codes.setdefault(key, len(codes)) if key else -1)
+            self.places[length] = np.array(column, dtype=np.int64)
+            self.place_codes[length] = codes
+
+    def mask(self, kind: str, value: str) -> np.ndarray:
+        """Organisations passing one filter (cached): helix, urban_rural, country or nuts (any level)."""
+        key = (kind, value)
+        cached = self._masks.get(key)
+        if cached is not None:
+            return cached
+        if kind == "helix":
+            result = self.helix == HELICES.index(value)
+        elif kind == "urban_rural":
+            result = self.urban_rural == URBAN_RURAL.index(value)
+        elif kind == "country":
+            code = self.place_codes[2].get(COUNTRY_ALIASES.get(value, value), -2)
+            result = self.places[2] == code
+        else:  # nuts: any level; a two-letter code is a country
+            length = min(len(value), 5)
+            code = self.place_codes[length].get(value, -2)
+            result = self.places[length] == code
+        if len(self._masks) > 256:
+            self._masks.clear()
+        self._masks[key] = result
+        return result
+
+
+class RecommenderIndex(OrganisationTable):
+    """Arrays for fast recommendations: adjacency, degrees, topic vectors, activity by year, places."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.country_lift = np.zeros((0, 0))  # country code x country code: log(observed / expected ties)
         self.adjacency = sp.csr_matrix((0, 0))  # binary, symmetric
         self.weights = sp.csr_matrix((0, 0))  # shared projects per pair
         self.degree = np.zeros(0)
@@ -229,13 +288,8 @@ class RecommenderIndex:
         self.projects = np.zeros(0, dtype=np.int64)
         self.last_year = np.zeros(0, dtype=np.int64)
         self.reference_year = 0
-        self._masks: dict[tuple[str, str], np.ndarray] = {}
         self._hubs: HubCut | None = None
         self._recent: dict[int, np.ndarray] = {}
-
-    @property
-    def size(self) -> int:
-        return len(self.ids)
 
     @property
     def has_themes(self) -> bool:
@@ -258,32 +312,13 @@ class RecommenderIndex:
         for _, oid in pairs:
             if oid not in info:
                 info[oid] = OrgInfo(id=oid, name=oid)
-        self.ids = sorted(info)  # index order = id order: ties broken by id for free
-        self.pos = {oid: i for i, oid in enumerate(self.ids)}
-        self.orgs = [info[i] for i in self.ids]
-        n = len(self.ids)
-        self.helix = np.array([HELICES.index(o.helix) if o.helix in HELICES else _UNKNOWN_HELIX for o in self.orgs],
-                              dtype=np.int8)
-        self.urban_rural = np.array([URBAN_RURAL.index(o.urban_rural) if o.urban_rural in URBAN_RURAL
-                                     else _UNKNOWN_URBAN_RURAL for o in self.orgs], dtype=np.int8)
-        self._index_places()
+        self._index_organisations(info)
+        n = self.size
         member = self._index_graph(project_list, pairs)
         self._index_country_lift()
         self._index_terms(project_list, member, n)
         self._index_years(project_list, member, n)
         return self
-
-    def _index_places(self) -> None:
-        """Each organisation's country, NUTS1, NUTS2 and NUTS3 region as an integer code per code length."""
-        for length in (2, 3, 4, 5):
-            codes: dict[str, int] = {}
-            column = []
-            for o in self.orgs:
-                place = _code(o.nuts3) if length > 2 else _code(o.country or (o.nuts3 or "")[:2] or None)
-                key = place[:length] if place and len(place) >= length else None
-                column.append(codes.setdefault(key, len(codes)) if key else -1)
-            self.places[length] = np.array(column, dtype=np.int64)
-            self.place_codes[length] = codes
 
     def _index_graph(self, project_list: list[ProjectInfo], pairs: list[tuple[str, str]]) -> sp.csr_matrix:
         """The collaboration graph (shared projects per pair, adjacency, degrees); returns the organisations x
@@ -392,28 +427,6 @@ class RecommenderIndex:
         """Projects of every organisation starting in `year`."""
         col = np.flatnonzero(self.years == year)
         return self.year_counts[:, col[0]] if len(col) else np.zeros(self.size)
-
-    def mask(self, kind: str, value: str) -> np.ndarray:
-        """Organisations passing one filter (cached): helix, urban_rural, country or nuts (any level)."""
-        key = (kind, value)
-        cached = self._masks.get(key)
-        if cached is not None:
-            return cached
-        if kind == "helix":
-            result = self.helix == HELICES.index(value)
-        elif kind == "urban_rural":
-            result = self.urban_rural == URBAN_RURAL.index(value)
-        elif kind == "country":
-            code = self.place_codes[2].get(COUNTRY_ALIASES.get(value, value), -2)
-            result = self.places[2] == code
-        else:  # nuts: any level; a two-letter code is a country
-            length = min(len(value), 5)
-            code = self.place_codes[length].get(value, -2)
-            result = self.places[length] == code
-        if len(self._masks) > 256:
-            self._masks.clear()
-        self._masks[key] = result
-        return result
 
     def hubs(self) -> HubCut:
         """The hubs: the HUB_SHARE organisations with most partners (at least one when any has a partner).
