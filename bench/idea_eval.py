@@ -31,7 +31,6 @@ import json
 import math
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -45,7 +44,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import peak_rss_mb
-from recommend_eval import README_IMPORTS, SEED, load_readme, socket_port
+from recommend_eval import README_IMPORTS, SEED, load_readme, p95, served
 
 from ecosystem.analysis.ideas import (
     FEATURES,
@@ -257,43 +256,21 @@ def fit(index: IdeaIndex, cases: list[Case], rounds: int = 4) -> dict[str, Any]:
 # -- latency through HTTP --------------------------------------------------------------------------------------
 
 def http_latency(db: Path, cases: list[Case], n: int = 200) -> dict[str, Any]:
-    import httpx
-
     chosen = cases[:n]
-    with tempfile.TemporaryDirectory() as tmp, socket_port() as port:
-        env = {**os.environ, "HELIXMAP_STORE": f"sqlite:///{db}"}
-        exe = Path(sys.executable).with_name("helixmap")
-        log = Path(tmp, "serve.log").open("w")
-        started = time.perf_counter()
-        proc = subprocess.Popen([str(exe), "serve", "--port", str(port)], env=env, stdout=log,
-                                stderr=subprocess.STDOUT)
-        try:
-            with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=120) as client:
-                while True:
-                    try:
-                        if client.get("/api/v1/health", timeout=2).status_code == 200:
-                            break
-                    except httpx.HTTPError:
-                        time.sleep(0.05)
-                ready = time.perf_counter() - started
+    with served(db) as (client, ready):
 
-                def ask(case: Case) -> float:
-                    t0 = time.perf_counter()
-                    r = client.get("/api/v1/partners", params={"programme": case.theme, "exclude": case.coordinator})
-                    assert r.status_code == 200, r.text
-                    return (time.perf_counter() - t0) * 1000
+        def ask(case: Case) -> float:
+            t0 = time.perf_counter()
+            r = client.get("/api/v1/partners", params={"programme": case.theme, "exclude": case.coordinator})
+            assert r.status_code == 200, r.text
+            return (time.perf_counter() - t0) * 1000
 
-                first_ms = ask(chosen[0])
-                timings = [ask(c) for c in chosen]
-        finally:
-            proc.terminate()
-            proc.wait(timeout=20)
-            log.close()
-    ordered = sorted(timings)
+        first_ms = ask(chosen[0])
+        timings = [ask(c) for c in chosen]
     return {"through": "HTTP, helixmap serve on 127.0.0.1", "queries": len(chosen),
             "server_ready_s": round(ready, 2), "first_request_ms": round(first_ms, 1),
             "warm_median_ms": round(statistics.median(timings), 1),
-            "warm_p95_ms": round(ordered[math.ceil(0.95 * len(ordered)) - 1], 1), "target_ms": 200}
+            "warm_p95_ms": p95(timings), "target_ms": 200}
 
 
 def main(argv: list[str] | None = None) -> None:

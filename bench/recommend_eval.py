@@ -38,6 +38,8 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -442,8 +444,6 @@ def fit_weights(split: Split, shortlist: int = 300, extra: int = 400, l2: float 
 def http_latency(db: Path, data: Data, n: int = 200) -> dict[str, Any]:
     """Through HTTP: `helixmap serve` on the imported store (all years); the first recommendation asked the moment
     the server answers its health check, then warm timings over n seeded organisations."""
-    import httpx
-
     ids = sorted(data.orgs)
     projects: dict[str, int] = defaultdict(int)
     for _, oid in data.participations:
@@ -451,46 +451,22 @@ def http_latency(db: Path, data: Data, n: int = 200) -> dict[str, Any]:
     largest = max(sorted(projects), key=lambda o: projects[o])
     rng = np.random.default_rng(SEED)
     chosen = [ids[i] for i in rng.choice(len(ids), n, replace=False)]
-    with tempfile.TemporaryDirectory() as tmp, socket_port() as port:
-        env = {**os.environ, "HELIXMAP_STORE": f"sqlite:///{db}"}
-        exe = Path(sys.executable).with_name("helixmap")
-        log = Path(tmp, "serve.log").open("w")
-        started = time.perf_counter()
-        proc = subprocess.Popen([str(exe), "serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT)
-        base = f"http://127.0.0.1:{port}"
-        try:
-            with httpx.Client(base_url=base, timeout=120) as client:
-                while True:
-                    try:
-                        if client.get("/api/v1/health", timeout=2).status_code == 200:
-                            break
-                    except httpx.HTTPError:
-                        time.sleep(0.05)
-                ready = time.perf_counter() - started
+    with served(db) as (client, ready):
+        t0 = time.perf_counter()
+        first = client.get(f"/api/v1/organisations/{chosen[0]}/recommendations")
+        first_ms = (time.perf_counter() - t0) * 1000
+        assert first.status_code == 200, first.text
+        timings: dict[bool, list[float]] = {False: [], True: []}
+        for oid in chosen:
+            for hubs_out in (False, True):
                 t0 = time.perf_counter()
-                first = client.get(f"/api/v1/organisations/{chosen[0]}/recommendations")
-                first_ms = (time.perf_counter() - t0) * 1000
-                assert first.status_code == 200, first.text
-                timings: dict[bool, list[float]] = {False: [], True: []}
-                for oid in chosen:
-                    for hubs_out in (False, True):
-                        t0 = time.perf_counter()
-                        r = client.get(f"/api/v1/organisations/{oid}/recommendations",
-                                       params={"exclude_hubs": hubs_out})
-                        timings[hubs_out].append((time.perf_counter() - t0) * 1000)
-                        assert r.status_code == 200, r.text
-                t0 = time.perf_counter()
-                client.get(f"/api/v1/organisations/{largest}/recommendations",
-                           params={"favour_rural_civil": True, "helix": "civil_society"})
-                hub_ms = (time.perf_counter() - t0) * 1000
-        finally:
-            proc.terminate()
-            proc.wait(timeout=20)
-            log.close()
-
-    def p95(values: list[float]) -> float:
-        values = sorted(values)
-        return round(values[int(math.ceil(0.95 * len(values))) - 1], 1)
+                r = client.get(f"/api/v1/organisations/{oid}/recommendations", params={"exclude_hubs": hubs_out})
+                timings[hubs_out].append((time.perf_counter() - t0) * 1000)
+                assert r.status_code == 200, r.text
+        t0 = time.perf_counter()
+        client.get(f"/api/v1/organisations/{largest}/recommendations",
+                   params={"favour_rural_civil": True, "helix": "civil_society"})
+        hub_ms = (time.perf_counter() - t0) * 1000
 
     return {"through": "HTTP, helixmap serve on 127.0.0.1", "organisations": n,
             "server_ready_s": round(ready, 2), "first_request_ms": round(first_ms, 1),
@@ -511,6 +487,40 @@ class socket_port:
 
     def __exit__(self, *exc: object) -> None:
         return None
+
+
+@contextmanager
+def served(db: Path, ready_limit_s: float = 600) -> Iterator[tuple[Any, float]]:
+    """`helixmap serve` on the store at `db` (127.0.0.1, a free port): an httpx client on it and the seconds until
+    it answered its health check. Stops with an error when the server exits or is not ready within the limit."""
+    import httpx
+
+    with tempfile.TemporaryDirectory() as tmp, socket_port() as port, Path(tmp, "serve.log").open("w") as log:
+        env = {**os.environ, "HELIXMAP_STORE": f"sqlite:///{db}"}
+        exe = Path(sys.executable).with_name("helixmap")
+        started = time.perf_counter()
+        proc = subprocess.Popen([str(exe), "serve", "--port", str(port)], env=env, stdout=log,
+                                stderr=subprocess.STDOUT)
+        try:
+            with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=120) as client:
+                while True:
+                    if proc.poll() is not None or time.perf_counter() - started > ready_limit_s:
+                        raise RuntimeError(f"helixmap serve did not become ready: {Path(log.name).read_text()[-2000:]}")
+                    try:
+                        if client.get("/api/v1/health", timeout=2).status_code == 200:
+                            break
+                    except httpx.HTTPError:
+                        time.sleep(0.05)
+                yield client, time.perf_counter() - started
+        finally:
+            proc.terminate()
+            proc.wait(timeout=20)
+
+
+def p95(values: list[float]) -> float:
+    """The 95th percentile (nearest rank), rounded to 0.1."""
+    ordered = sorted(values)
+    return round(ordered[math.ceil(0.95 * len(ordered)) - 1], 1)
 
 
 def main(argv: list[str] | None = None) -> None:
